@@ -1,0 +1,197 @@
+// CPU implementation of the Backend seam: kernels/cpu row kernels spread over the
+// default thread pool. Work is split over output rows (weight rows for linears),
+// so each output value is computed by exactly one thread in a fixed order.
+#include <cstring>
+
+#include "backend/backend.h"
+#include "bit_ttt/error.h"
+#include "core/thread_pool.h"
+#include "kernels/cpu/cpu_kernels.h"
+#include "kernels/ref/ref_kernels.h"
+
+namespace bit_ttt {
+namespace {
+
+void check_cpu(const Tensor& t) { BT_CHECK(t.device() == Device::cpu && !t.empty()); }
+
+// Rows × columns of a 2-D activation.
+int64_t n_rows(const Tensor& t) { return t.rank() == 1 ? 1 : t.dim(0); }
+int64_t n_cols(const Tensor& t) { return t.shape().back(); }
+
+class CpuBackend final : public Backend {
+ public:
+  Device device() const override { return Device::cpu; }
+  std::string description() const override {
+    return concat("cpu (", cpu::simd_name(), ", ", default_thread_pool().n_threads(), " threads)");
+  }
+
+  Tensor empty(DType dtype, std::vector<int64_t> shape) override {
+    return Tensor::zeros_cpu(dtype, std::move(shape));
+  }
+  Tensor upload(const Tensor& host) override { return host; }
+  void download(const Tensor& source, void* host_destination) override {
+    check_cpu(source);
+    std::memcpy(host_destination, source.raw(), source.n_bytes());
+  }
+  void copy(const Tensor& source, Tensor& destination) override {
+    BT_CHECK(source.n_bytes() == destination.n_bytes());
+    if (source.device() != Device::cpu || destination.device() != Device::cpu) {
+      // Cross-device copies are done by the device backend.
+      backend_for(source.device() == Device::cpu ? destination.device() : source.device())
+          .copy(source, destination);
+      return;
+    }
+    std::memmove(destination.raw(), source.raw(), source.n_bytes());
+  }
+
+  TernaryWeight prepare_ternary(const Tensor& latent_host) override {
+    check_cpu(latent_host);
+    BT_CHECK(latent_host.rank() == 2 && latent_host.dtype() == DType::f32);
+    TernaryWeight weight;
+    weight.n_out = latent_host.dim(0);
+    weight.n_in = latent_host.dim(1);
+    weight.codes = Tensor::zeros_cpu(DType::i8, {weight.n_out, weight.n_in});
+    weight.beta = ref::ternary_quantize(latent_host.data<float>(), latent_host.numel(),
+                                        weight.codes.data<int8_t>());
+    return weight;
+  }
+
+  void embedding(const Tensor& table, std::span<const int32_t> ids, Tensor& out) override {
+    check_cpu(table);
+    check_cpu(out);
+    const int64_t n_vocab = table.dim(0), width = table.dim(1);
+    BT_CHECK(out.numel() == static_cast<int64_t>(ids.size()) * width);
+    for (size_t t = 0; t < ids.size(); ++t) {
+      if (ids[t] < 0 || ids[t] >= n_vocab)
+        fail("token id ", ids[t], " is outside the model's vocabulary [0, ", n_vocab, ")");
+      std::memcpy(out.data<float>() + t * width, table.data<float>() + ids[t] * width,
+                  sizeof(float) * width);
+    }
+  }
+
+  void rms_norm(const Tensor& x, const Tensor& weight, float eps, Tensor& out) override {
+    check_cpu(x);
+    const int64_t rows = n_rows(x), cols = n_cols(x);
+    BT_CHECK(weight.numel() == cols && out.numel() == x.numel());
+    const float* in = x.data<float>();
+    float* result = out.data<float>();
+    const float* w = weight.data<float>();
+    default_thread_pool().parallel_for(rows, 4, [&](int64_t begin, int64_t end) {
+      for (int64_t r = begin; r < end; ++r)
+        cpu::rms_norm_row(in + r * cols, w, eps, cols, result + r * cols);
+    });
+  }
+
+  void bit_linear(const Tensor& x, const TernaryWeight& weight, ActivationQuant mode,
+                  Tensor& out) override {
+    check_cpu(x);
+    check_cpu(out);
+    const int64_t rows = n_rows(x), n_in = weight.n_in, n_out = weight.n_out;
+    BT_CHECK(n_cols(x) == n_in && out.numel() == rows * n_out);
+    const float* in = x.data<float>();
+    const int8_t* codes = weight.codes.data<int8_t>();
+    float* result = out.data<float>();
+    if (mode == ActivationQuant::none) {
+      default_thread_pool().parallel_for(n_out, 16, [&](int64_t begin, int64_t end) {
+        for (int64_t o = begin; o < end; ++o)
+          for (int64_t r = 0; r < rows; ++r)
+            result[r * n_out + o] =
+                weight.beta * cpu::dot_f32_ternary(in + r * n_in, codes + o * n_in, n_in);
+      });
+      return;
+    }
+    // int8: quantize each activation row once, then integer dots. Scratch is per
+    // calling thread so independent forwards (server slots) can run concurrently.
+    thread_local std::vector<int8_t> quantized;
+    thread_local std::vector<float> scales;
+    quantized.resize(static_cast<size_t>(rows * n_in));
+    scales.resize(static_cast<size_t>(rows));
+    // Plain pointers: a lambda running on a worker must not name the thread_locals.
+    int8_t* quantized_rows = quantized.data();
+    float* row_scales = scales.data();
+    default_thread_pool().parallel_for(rows, 4, [&](int64_t begin, int64_t end) {
+      for (int64_t r = begin; r < end; ++r) {
+        const float gamma = cpu::int8_quantize_row(in + r * n_in, n_in, quantized_rows + r * n_in);
+        row_scales[r] = weight.beta * gamma / 127.0f;
+      }
+    });
+    default_thread_pool().parallel_for(n_out, 16, [&](int64_t begin, int64_t end) {
+      for (int64_t o = begin; o < end; ++o)
+        for (int64_t r = 0; r < rows; ++r)
+          result[r * n_out + o] =
+              row_scales[r] * static_cast<float>(cpu::dot_i8_ternary(quantized_rows + r * n_in,
+                                                                      codes + o * n_in, n_in));
+    });
+  }
+
+  void dense_linear(const Tensor& x, const Tensor& weight, Tensor& out) override {
+    check_cpu(x);
+    check_cpu(weight);
+    const int64_t rows = n_rows(x), n_in = weight.dim(1), n_out = weight.dim(0);
+    BT_CHECK(n_cols(x) == n_in && out.numel() == rows * n_out && weight.dtype() == DType::f32);
+    const float* in = x.data<float>();
+    const float* w = weight.data<float>();
+    float* result = out.data<float>();
+    default_thread_pool().parallel_for(n_out, 64, [&](int64_t begin, int64_t end) {
+      for (int64_t o = begin; o < end; ++o)
+        for (int64_t r = 0; r < rows; ++r)
+          result[r * n_out + o] = cpu::dot_f32(in + r * n_in, w + o * n_in, n_in);
+    });
+  }
+
+  void swiglu(const Tensor& gate, const Tensor& up, Tensor& out) override {
+    BT_CHECK(gate.numel() == up.numel() && out.numel() == gate.numel());
+    const int64_t rows = n_rows(gate), cols = n_cols(gate);
+    const float* g = gate.data<float>();
+    const float* u = up.data<float>();
+    float* result = out.data<float>();
+    default_thread_pool().parallel_for(rows, 4, [&](int64_t begin, int64_t end) {
+      for (int64_t r = begin; r < end; ++r)
+        cpu::swiglu_row(g + r * cols, u + r * cols, cols, result + r * cols);
+    });
+  }
+
+  void add_in_place(Tensor& accumulator, const Tensor& delta) override {
+    BT_CHECK(accumulator.numel() == delta.numel());
+    float* acc = accumulator.data<float>();
+    const float* d = delta.data<float>();
+    for (int64_t i = 0, n = accumulator.numel(); i < n; ++i) acc[i] += d[i];
+  }
+
+  void l2_normalize_rows(Tensor& x, float eps) override {
+    const int64_t rows = n_rows(x), cols = n_cols(x);
+    float* data = x.data<float>();
+    for (int64_t r = 0; r < rows; ++r) cpu::l2_normalize_row(data + r * cols, cols, eps);
+  }
+
+  void ttt_scan(const Tensor& f, float eta, Tensor& state, Tensor& predictions) override {
+    const int64_t steps = n_rows(f), d = n_cols(f);
+    BT_CHECK(state.numel() == d * d && predictions.numel() == steps * d);
+    for (int64_t t = 0; t < steps; ++t)
+      cpu::ttt_step(state.data<float>(), f.data<float>() + t * d, d, eta,
+                    predictions.data<float>() + t * d);
+  }
+};
+
+}  // namespace
+
+Backend& cpu_backend() {
+  static CpuBackend backend;
+  return backend;
+}
+
+bool device_available(Device device) { return device == Device::cpu; }
+
+Backend& backend_for(Device device) {
+  if (device == Device::cpu) return cpu_backend();
+  fail("device 'cuda' is not available: this build of Bit-TTT has no CUDA backend "
+       "(use --device cpu)");
+}
+
+Device parse_device(std::string_view name) {
+  if (name == "cpu") return Device::cpu;
+  if (name == "cuda") return Device::cuda;
+  fail("unknown device '", name, "' (valid devices: cpu, cuda)");
+}
+
+}  // namespace bit_ttt

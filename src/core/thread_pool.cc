@@ -1,0 +1,106 @@
+#include "core/thread_pool.h"
+
+#include <algorithm>
+#include <memory>
+
+#include "bit_ttt/error.h"
+#include "core/check.h"
+
+namespace bit_ttt {
+
+ThreadPool::ThreadPool(int n_threads) : n_threads_(std::max(1, n_threads)) {
+  for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
+}
+
+ThreadPool::~ThreadPool() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+    generation_.fetch_add(1);
+  }
+  wake_.notify_all();
+  for (auto& worker : workers_) worker.join();
+}
+
+void ThreadPool::run_chunk(int chunk_index) {
+  if (chunk_index >= n_chunks_) return;
+  const int64_t begin = job_n_ * chunk_index / n_chunks_;
+  const int64_t end = job_n_ * (chunk_index + 1) / n_chunks_;
+  if (begin < end) job_(job_context_, begin, end);
+}
+
+void ThreadPool::worker_loop(int worker_index) {
+  uint64_t seen = 0;
+  while (true) {
+    // Spin for a short while (cheap wake-up during decode), then sleep.
+    uint64_t current = generation_.load(std::memory_order_acquire);
+    for (int spin = 0; current == seen && spin < 20000; ++spin) {
+#if defined(__x86_64__)
+      __builtin_ia32_pause();
+#endif
+      current = generation_.load(std::memory_order_acquire);
+    }
+    if (current == seen) {
+      std::unique_lock<std::mutex> lock(mutex_);
+      wake_.wait(lock, [&] { return generation_.load() != seen || stopping_; });
+      current = generation_.load();
+    }
+    seen = current;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (stopping_) return;
+    }
+    run_chunk(worker_index);
+    n_pending_.fetch_sub(1, std::memory_order_acq_rel);
+  }
+}
+
+void ThreadPool::run(int64_t n, int64_t grain, ChunkFn fn, const void* context) {
+  if (n <= 0) return;
+  grain = std::max<int64_t>(1, grain);
+  const int64_t max_chunks = std::max<int64_t>(1, n / grain);
+  const int n_chunks = static_cast<int>(std::min<int64_t>(n_threads_, max_chunks));
+  if (n_chunks == 1) {
+    fn(context, 0, n);
+    return;
+  }
+  std::lock_guard<std::mutex> serial(serial_);
+  job_ = fn;
+  job_context_ = context;
+  job_n_ = n;
+  n_chunks_ = n_chunks;
+  n_pending_.store(n_threads_ - 1, std::memory_order_release);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    generation_.fetch_add(1, std::memory_order_acq_rel);
+  }
+  wake_.notify_all();
+  run_chunk(0);
+  while (n_pending_.load(std::memory_order_acquire) != 0) {
+#if defined(__x86_64__)
+    __builtin_ia32_pause();
+#endif
+  }
+  job_ = nullptr;
+}
+
+namespace {
+int g_default_thread_count = 0;
+}
+
+int hardware_thread_count() {
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+void set_default_thread_count(int n_threads) {
+  if (n_threads < 1) fail("thread count must be at least 1, got ", n_threads);
+  g_default_thread_count = n_threads;
+}
+
+ThreadPool& default_thread_pool() {
+  static ThreadPool pool(g_default_thread_count > 0 ? g_default_thread_count
+                                                    : hardware_thread_count());
+  return pool;
+}
+
+}  // namespace bit_ttt

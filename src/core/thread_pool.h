@@ -1,0 +1,62 @@
+// A persistent pool of worker threads for data-parallel loops. Workers spin
+// briefly before sleeping, because decode issues ~50 small parallel loops per
+// token and waking sleeping threads each time would cost more than the work.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace bit_ttt {
+
+class ThreadPool {
+ public:
+  explicit ThreadPool(int n_threads);  // n_threads total, including the caller
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int n_threads() const { return n_threads_; }
+
+  // Calls fn(begin, end) over contiguous chunks covering [0, n), at least `grain`
+  // items per chunk; the caller runs the first chunk. Chunk boundaries depend only
+  // on n, grain and n_threads, so results never depend on scheduling.
+  template <typename Fn>
+  void parallel_for(int64_t n, int64_t grain, const Fn& fn) {
+    // Type-erased without std::function so no allocation happens per call.
+    run(n, grain, [](const void* context, int64_t begin, int64_t end) {
+      (*static_cast<const Fn*>(context))(begin, end);
+    }, &fn);
+  }
+
+ private:
+  using ChunkFn = void (*)(const void* context, int64_t begin, int64_t end);
+  void run(int64_t n, int64_t grain, ChunkFn fn, const void* context);
+  void worker_loop(int worker_index);
+  void run_chunk(int chunk_index);
+
+  int n_threads_;
+  std::vector<std::thread> workers_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<int> n_pending_{0};
+  bool stopping_ = false;
+  // The job being run (valid while n_pending_ > 0).
+  ChunkFn job_ = nullptr;
+  const void* job_context_ = nullptr;
+  int64_t job_n_ = 0;
+  int n_chunks_ = 0;
+  std::mutex serial_;  // one parallel_for at a time per pool
+};
+
+// The process-wide pool used by the CPU backend (threads = hardware concurrency
+// unless set_default_thread_count was called before first use).
+ThreadPool& default_thread_pool();
+void set_default_thread_count(int n_threads);
+int hardware_thread_count();
+
+}  // namespace bit_ttt

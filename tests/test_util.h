@@ -1,0 +1,59 @@
+// Helpers shared by the test files: where ../shared/data is, temp dirs, file I/O.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <initializer_list>
+#include <string>
+
+#include "bit_ttt/error.h"
+
+namespace bit_ttt::testing {
+
+// ../shared/data next to the repository (empty path when absent).
+std::filesystem::path shared_data_dir();
+
+// Skips the current test with a message when a shared data file is missing.
+#define BT_REQUIRE_SHARED(relative_path, out_path_var)                                     \
+  const std::filesystem::path out_path_var =                                               \
+      ::bit_ttt::testing::shared_data_dir() / (relative_path);                             \
+  if (::bit_ttt::testing::shared_data_dir().empty() || !std::filesystem::exists(out_path_var)) \
+    GTEST_SKIP() << "shared data file not found: " << (relative_path)                      \
+                 << " (expected under ../shared/data)";
+
+// A fresh empty directory under the system temp dir, removed by the destructor.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+std::string read_file_bytes(const std::filesystem::path& path);
+void write_file_bytes(const std::filesystem::path& path, const std::string& bytes);
+
+// Path of a program built next to the tests (build/bin/NAME).
+std::filesystem::path built_program(const std::string& name);
+
+// Expects `body` to throw bit_ttt::Error whose message contains every fragment.
+template <typename Body>
+void expect_error(Body body, std::initializer_list<std::string> fragments) {
+  try {
+    body();
+    ADD_FAILURE() << "expected a bit_ttt::Error";
+  } catch (const ::bit_ttt::Error& error) {
+    const std::string message = error.what();
+    for (const auto& fragment : fragments)
+      EXPECT_NE(message.find(fragment), std::string::npos)
+          << "message '" << message << "' lacks '" << fragment << "'";
+  }
+}
+
+}  // namespace bit_ttt::testing
