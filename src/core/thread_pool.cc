@@ -85,8 +85,9 @@ void ThreadPool::run(int64_t n, int64_t grain, ChunkFn fn, const void* context) 
 }
 
 namespace {
-int g_default_thread_count = 0;
-}
+std::mutex g_default_pool_mutex;
+std::unique_ptr<ThreadPool> g_default_pool;
+}  // namespace
 
 int hardware_thread_count() {
   return std::max(1u, std::thread::hardware_concurrency());
@@ -94,13 +95,15 @@ int hardware_thread_count() {
 
 void set_default_thread_count(int n_threads) {
   if (n_threads < 1) fail("thread count must be at least 1, got ", n_threads);
-  g_default_thread_count = n_threads;
+  std::lock_guard<std::mutex> lock(g_default_pool_mutex);
+  if (!g_default_pool || g_default_pool->n_threads() != n_threads)
+    g_default_pool = std::make_unique<ThreadPool>(n_threads);
 }
 
 ThreadPool& default_thread_pool() {
-  static ThreadPool pool(g_default_thread_count > 0 ? g_default_thread_count
-                                                    : hardware_thread_count());
-  return pool;
+  std::lock_guard<std::mutex> lock(g_default_pool_mutex);
+  if (!g_default_pool) g_default_pool = std::make_unique<ThreadPool>(hardware_thread_count());
+  return *g_default_pool;
 }
 
 }  // namespace bit_ttt

@@ -54,7 +54,8 @@ class ThreadPool {
 };
 
 // The process-wide pool used by the CPU backend (threads = hardware concurrency
-// unless set_default_thread_count was called before first use).
+// unless set_default_thread_count chose otherwise). Changing the count replaces
+// the pool: do it while no model is running.
 ThreadPool& default_thread_pool();
 void set_default_thread_count(int n_threads);
 int hardware_thread_count();

@@ -1,12 +1,11 @@
 #include "bit_ttt/config.h"
 
 #include <cmath>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "bit_ttt/error.h"
 #include "core/atomic_file.h"
+#include "core/read_file.h"
 
 namespace bit_ttt {
 namespace {
@@ -144,11 +143,7 @@ BitLlamaConfig BitLlamaConfig::from_json_text(std::string_view json_text, const 
 }
 
 BitLlamaConfig BitLlamaConfig::load(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path.string(), ": cannot open config file");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return from_json_text(text.str(), path.string());
+  return from_json_text(read_file_to_string(path), path.string());
 }
 
 void BitLlamaConfig::finalize(const std::string& source) {

@@ -31,12 +31,15 @@ struct Corruption {
   std::string expected;  // part of the message that names the problem
 };
 
+// gtest prints parameters on failure; the name says it all.
+void PrintTo(const Corruption& corruption, std::ostream* out) { *out << corruption.name; }
+
 std::vector<Corruption> corruptions() {
   const std::string f32_4 = R"("dtype":"F32","shape":[4])";
   const std::string sixteen(16, '\0');
   return {
       {"EmptyFile", "", "file is 0 bytes, too short for the 8-byte header length"},
-      {"ShorterThanLengthPrefix", "\x05\0\0", "file is 3 bytes, too short"},
+      {"ShorterThanLengthPrefix", std::string("\x05\0\0", 3), "file is 3 bytes, too short"},
       {"HeaderLengthBeyondFile", length_prefix(1000) + "{}",
        "header length 1000 is larger than the rest of the file (2 bytes)"},
       {"HeaderLengthAbsurd", length_prefix(1ull << 40) + "{}",
@@ -137,7 +140,7 @@ TEST_P(SafetensorsCorruption, FailsWithMessageNamingFileAndProblem) {
 }
 
 INSTANTIATE_TEST_SUITE_P(All, SafetensorsCorruption, ::testing::ValuesIn(corruptions()),
-                         [](const auto& info) { return info.param.name; });
+                         [](const auto& test_info) { return test_info.param.name; });
 
 // What the format allows, even if our writer never produces it.
 TEST(SafetensorsLenient, AcceptsGapsPaddingUnknownKeysAndAnyHeaderOrder) {

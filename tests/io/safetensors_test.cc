@@ -98,7 +98,8 @@ TEST(Safetensors, HeaderIsPaddedSoDataIsEightByteAligned) {
     const std::string bytes = testing::read_file_bytes(dir / "p.safetensors");
     // Valid JSON as written (other readers parse it), starting with '{'.
     EXPECT_EQ(bytes[8], '{');
-    EXPECT_NO_THROW((void)nlohmann::json::parse(bytes.substr(8, data_start_of(dir / "p.safetensors") - 8)));
+    const std::string header = bytes.substr(8, data_start_of(dir / "p.safetensors") - 8);
+    EXPECT_TRUE(nlohmann::json::accept(header)) << header;
   }
 }
 
