@@ -117,6 +117,12 @@ std::vector<Corruption> corruptions() {
        "__metadata__ must be an object of strings, got array"},
       {"MetadataValueNotString", raw_file(R"({"__metadata__": {"format": "pt", "n": 3}})"),
        "__metadata__ value of 'n' must be a string, got number"},
+      // A million levels of nesting: must not overflow the stack (nlohmann parses
+      // and destroys iteratively).
+      {"DeeplyNestedArray", raw_file(std::string(1000000, '[') + std::string(1000000, ']')),
+       "header is not a JSON object, got array"},
+      {"DeeplyNestedUnclosed", raw_file("{\"w\":" + std::string(1000000, '{')),
+       "header is not valid JSON"},
       {"MetadataNestedObject", raw_file(R"({"__metadata__": {"x": {}}})"),
        "__metadata__ value of 'x' must be a string, got object"},
   };

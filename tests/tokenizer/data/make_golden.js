@@ -7,7 +7,10 @@
 //
 // Each suite takes a shared tokenizer.json, replaces some top-level fields
 // ("patch"; "model" is merged field by field; "added_tokens_extra" is
-// appended) and records HF's ids and decodes for a list of texts.
+// appended) and records HF's ids and decodes for a list of texts. A case
+// omits ids_with_special when equal to ids, decoded when equal to the text,
+// and decoded_with_special_skipped (decode(ids_with_special, true)) when equal
+// to decoded.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -256,13 +259,14 @@ async function runSuite(suite) {
     const special = await tokenizer.encode(text, null, { addSpecialTokens: true });
     const ids = plain.getIds();
     const idsWithSpecial = special.getIds();
-    cases.push({
-      text,
-      ids,
-      ids_with_special: idsWithSpecial,
-      decoded: await tokenizer.decode(ids, false),
-      decoded_with_special_skipped: await tokenizer.decode(idsWithSpecial, true),
-    });
+    // Decodes are stored only where they differ from the text / plain decode.
+    const decoded = await tokenizer.decode(ids, false);
+    const skipped = await tokenizer.decode(idsWithSpecial, true);
+    const c = { text, ids };
+    if (idsWithSpecial.join() !== ids.join()) c.ids_with_special = idsWithSpecial;
+    if (decoded !== text) c.decoded = decoded;
+    if (skipped !== decoded) c.decoded_with_special_skipped = skipped;
+    cases.push(c);
   }
   return { name: suite.name, base: suite.base, patch: suite.patch, cases };
 }
