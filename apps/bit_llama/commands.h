@@ -15,5 +15,7 @@ CommandRunner add_logits_command(CLI::App& app);
 CommandRunner add_tokenize_command(CLI::App& app);
 CommandRunner add_run_command(CLI::App& app);
 CommandRunner add_chat_command(CLI::App& app);
+CommandRunner add_prepare_command(CLI::App& app);
+CommandRunner add_train_command(CLI::App& app);
 
 }  // namespace bit_ttt::cli

@@ -32,6 +32,8 @@ int main(int argc, char** argv) {
   add(bit_ttt::cli::add_tokenize_command);
   add(bit_ttt::cli::add_run_command);
   add(bit_ttt::cli::add_chat_command);
+  add(bit_ttt::cli::add_prepare_command);
+  add(bit_ttt::cli::add_train_command);
 
   try {
     app.parse(static_cast<int>(args.size()), args.data());

@@ -36,8 +36,8 @@ class Tokenizer {
   int32_t vocab_size() const;  // 1 + the largest id among the model vocab and added tokens
   std::optional<int32_t> token_to_id(std::string_view token) const;
   std::string id_to_token(int32_t id) const;  // Error for an id with no token
-  std::optional<int32_t> bos_id() const;  // post-processor template, else known names
-  std::optional<int32_t> eos_id() const;  // known end-of-text names, best evidence first
+  std::optional<int32_t> bos_id() const;      // post-processor template, else known names
+  std::optional<int32_t> eos_id() const;      // known end-of-text names, best evidence first
   // Every id a generator should stop at (eos plus chat end-of-turn tokens such
   // as <|eot_id|>, <|im_end|>, <end_of_turn> that exist in this vocab).
   std::vector<int32_t> stop_ids() const;

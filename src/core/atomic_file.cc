@@ -26,9 +26,9 @@ std::filesystem::path directory_of(const std::filesystem::path& path) {
 std::filesystem::path temp_name_for(const std::filesystem::path& target, int attempt) {
   static std::atomic<uint64_t> counter{0};
   thread_local std::mt19937_64 random{std::random_device{}()};
-  std::string name = "." + target.filename().string() + ".tmp." + std::to_string(::getpid()) +
-                     "." + std::to_string(counter++) + "." + std::to_string(random() % 1000000) +
-                     "." + std::to_string(attempt);
+  std::string name = "." + target.filename().string() + ".tmp." + std::to_string(::getpid()) + "." +
+                     std::to_string(counter++) + "." + std::to_string(random() % 1000000) + "." +
+                     std::to_string(attempt);
   return directory_of(target) / name;
 }
 

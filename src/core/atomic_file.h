@@ -2,7 +2,8 @@
 // the complete new one, never a torn write. The bytes go to a temp file in the
 // same directory (rename is only atomic within one filesystem), which is fsynced,
 // renamed over the target, and then the directory is fsynced so that the rename
-// itself survives a power cut.
+// itself survives a power cut. A new file gets 0666 & ~umask; if the target is a
+// symlink, the link itself is replaced (rename semantics), not the file it names.
 #pragma once
 
 #include <cstddef>

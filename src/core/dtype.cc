@@ -43,9 +43,13 @@ const DTypeInfo& info(DType type) {
 
 }  // namespace
 
-size_t dtype_size(DType type) { return info(type).size; }
+size_t dtype_size(DType type) {
+  return info(type).size;
+}
 
-std::string_view dtype_name(DType type) { return info(type).name; }
+std::string_view dtype_name(DType type) {
+  return info(type).name;
+}
 
 std::optional<DType> dtype_from_name(std::string_view name) {
   for (const DTypeInfo& entry : kDTypes) {
@@ -71,7 +75,7 @@ uint16_t f32_to_f16(float value) {
   const uint32_t bits = std::bit_cast<uint32_t>(value);
   const uint16_t sign = static_cast<uint16_t>((bits >> 16) & 0x8000u);
   const uint32_t abs_bits = bits & 0x7fffffffu;
-  if (abs_bits > 0x7f800000u) return sign | 0x7e00u;  // NaN
+  if (abs_bits > 0x7f800000u) return sign | 0x7e00u;   // NaN
   if (abs_bits >= 0x477ff000u) return sign | 0x7c00u;  // overflow (rounds to inf) or inf
   if (abs_bits < 0x38800000u) {
     // Subnormal half (or zero): round-to-nearest-even of value * 2^24, in integers

@@ -76,10 +76,16 @@ void ThreadPool::run(int64_t n, int64_t grain, ChunkFn fn, const void* context) 
   }
   wake_.notify_all();
   run_chunk(0);
-  while (n_pending_.load(std::memory_order_acquire) != 0) {
+  // Spin briefly (workers usually finish together), then yield so that a
+  // descheduled worker on a busy machine gets the core back quickly.
+  for (int spin = 0; n_pending_.load(std::memory_order_acquire) != 0; ++spin) {
+    if (spin < 4000) {
 #if defined(__x86_64__)
-    __builtin_ia32_pause();
+      __builtin_ia32_pause();
 #endif
+    } else {
+      std::this_thread::yield();
+    }
   }
   job_ = nullptr;
 }

@@ -121,8 +121,8 @@ class HeaderParser {
     ++pos_;  // '}'
     // NumPy ends the header with spaces and '\n'; nothing else may follow.
     for (; pos_ < text_.size(); ++pos_) {
-      if (text_[pos_] != ' ' && text_[pos_] != '\n' && text_[pos_] != '\t' &&
-          text_[pos_] != '\r' && text_[pos_] != '\0') {
+      if (text_[pos_] != ' ' && text_[pos_] != '\n' && text_[pos_] != '\t' && text_[pos_] != '\r' &&
+          text_[pos_] != '\0') {
         error("unexpected text after the header dict");
       }
     }
@@ -226,12 +226,14 @@ class HeaderParser {
       const size_t size = dtype_size(type.dtype);
       if (rest != std::string(1, type.kind) + std::to_string(size)) continue;
       if (order == '>' && size > 1) {
-        fail(file_, ": big-endian dtype '", descr, "' is not supported (convert with "
+        fail(file_, ": big-endian dtype '", descr,
+             "' is not supported (convert with "
              "arr.astype(arr.dtype.newbyteorder('<')))");
       }
       return type.dtype;
     }
-    fail(file_, ": unsupported dtype '", descr, "' (expected one of f2 f4 f8 i1 i2 i4 i8 "
+    fail(file_, ": unsupported dtype '", descr,
+         "' (expected one of f2 f4 f8 i1 i2 i4 i8 "
          "u1 u2 u4 u8 b1, little-endian)");
   }
 
@@ -258,8 +260,8 @@ void write_npy(const std::filesystem::path& path, DType dtype, std::span<const i
   // Magic (6) + version (2) + length (2) + header must be a multiple of 64, and
   // the header ends in '\n'.
   const size_t prefix = kMagic.size() + 4;
-  const size_t total = (prefix + header.size() + 1 + kHeaderAlignment - 1) / kHeaderAlignment *
-                       kHeaderAlignment;
+  const size_t total =
+      (prefix + header.size() + 1 + kHeaderAlignment - 1) / kHeaderAlignment * kHeaderAlignment;
   header.resize(total - prefix - 1, ' ');
   header += '\n';
   if (header.size() > std::numeric_limits<uint16_t>::max()) {

@@ -41,8 +41,7 @@ class SafetensorsReader {
   // The same parser over bytes already in memory (tests, fuzzing, embedded files).
   // `owner` keeps `bytes` alive and is shared by zero-copy F32Data; `path` only
   // names the source in error messages.
-  static SafetensorsReader from_memory(std::filesystem::path path,
-                                       std::span<const std::byte> bytes,
+  static SafetensorsReader from_memory(std::filesystem::path path, std::span<const std::byte> bytes,
                                        std::shared_ptr<const void> owner);
 
   const std::filesystem::path& path() const { return path_; }

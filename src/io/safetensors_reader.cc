@@ -37,6 +37,11 @@ struct Entry {
   uint64_t end;
 };
 
+// A valid header nests 3 deep (root, entry, shape). The limit keeps a hostile
+// header like [[[[... from costing a DOM node plus a key set per input byte.
+constexpr int kMaxJsonDepth = 16;
+struct HeaderTooDeep {};
+
 // Parses the header JSON, rejecting duplicate keys at any depth: nlohmann keeps
 // the last value of a repeated key, so "w" listed twice would silently pick one
 // of two tensors. The parser callback sees every key before that happens.
@@ -44,9 +49,13 @@ json parse_header_json(const std::string& file, std::string_view text) {
   std::vector<std::set<std::string>> keys_of_open_objects;
   std::optional<std::string> duplicate;
   bool duplicate_is_tensor_name = false;
-  const json::parser_callback_t callback = [&](int, json::parse_event_t event, json& parsed) {
+  const json::parser_callback_t callback = [&](int depth, json::parse_event_t event, json& parsed) {
     switch (event) {
+      case json::parse_event_t::array_start:
+        if (depth >= kMaxJsonDepth) throw HeaderTooDeep{};
+        break;
       case json::parse_event_t::object_start:
+        if (depth >= kMaxJsonDepth) throw HeaderTooDeep{};
         keys_of_open_objects.emplace_back();
         break;
       case json::parse_event_t::object_end:
@@ -56,7 +65,8 @@ json parse_header_json(const std::string& file, std::string_view text) {
         if (!keys_of_open_objects.empty() && !duplicate &&
             !keys_of_open_objects.back().insert(parsed.get<std::string>()).second) {
           duplicate = parsed.get<std::string>();
-          duplicate_is_tensor_name = keys_of_open_objects.size() == 1;
+          duplicate_is_tensor_name =
+              keys_of_open_objects.size() == 1 && *duplicate != safetensors::kMetadataKey;
         }
         break;
       default:
@@ -68,7 +78,14 @@ json parse_header_json(const std::string& file, std::string_view text) {
   try {
     header = json::parse(text.begin(), text.end(), callback);
   } catch (const json::exception& error) {
-    fail(file, ": header is not valid JSON: ", error.what());
+    // nlohmann quotes the offending token, which can be megabytes long.
+    constexpr size_t kMaxDetail = 300;
+    std::string detail = error.what();
+    if (detail.size() > kMaxDetail) detail = detail.substr(0, kMaxDetail) + "...";
+    fail(file, ": header is not valid JSON: ", detail);
+  } catch (const HeaderTooDeep&) {
+    fail(file, ": header JSON nests deeper than ", kMaxJsonDepth,
+         " levels (a safetensors header needs 3)");
   }
   if (duplicate) {
     if (duplicate_is_tensor_name) fail(file, ": duplicate tensor name '", *duplicate, "'");

@@ -47,8 +47,8 @@ void write_safetensors(const std::filesystem::path& path,
     const std::optional<uint64_t> n_bytes =
         safetensors::checked_n_bytes(tensor.shape, dtype_size(tensor.dtype));
     if (!n_bytes) {
-      fail(file, ": tensor '", name, "' has invalid shape ", safetensors::shape_string(tensor.shape),
-           " (negative dimension or overflow)");
+      fail(file, ": tensor '", name, "' has invalid shape ",
+           safetensors::shape_string(tensor.shape), " (negative dimension or overflow)");
     }
     if (*n_bytes != tensor.bytes.size()) {
       fail(file, ": tensor '", name, "' has ", tensor.bytes.size(), " bytes, but ",

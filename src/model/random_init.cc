@@ -43,6 +43,26 @@ bool is_norm_weight(const std::string& name) { return name.find("norm") != std::
 
 }  // namespace
 
+void fill_random_init(const BitLlamaConfig& config, uint64_t seed, std::span<float> values) {
+  NormalGenerator normal(seed);
+  size_t offset = 0;
+  for (const TensorSpec& spec : model_tensor_specs(config)) {
+    size_t count = 1;
+    for (int64_t extent : spec.shape) count *= static_cast<size_t>(extent);
+    if (offset + count > values.size())
+      fail("fill_random_init: buffer of ", values.size(), " floats is too small for the model");
+    std::span<float> tensor = values.subspan(offset, count);
+    if (is_norm_weight(spec.name)) {
+      std::fill(tensor.begin(), tensor.end(), 1.0f);
+    } else {
+      for (float& value : tensor) value = static_cast<float>(kInitStd * normal.next());
+    }
+    offset += count;
+  }
+  if (offset != values.size())
+    fail("fill_random_init: buffer holds ", values.size(), " floats, the model has ", offset);
+}
+
 void write_random_model(const BitLlamaConfig& config, uint64_t seed,
                         const std::filesystem::path& directory) {
   BitLlamaConfig checked = config;
@@ -51,23 +71,23 @@ void write_random_model(const BitLlamaConfig& config, uint64_t seed,
   std::filesystem::create_directories(directory, error);
   if (error) fail(directory.string(), ": cannot create model directory: ", error.message());
 
-  NormalGenerator normal(seed);
   const std::vector<TensorSpec> specs = model_tensor_specs(checked);
-  std::vector<std::vector<float>> storage;
-  std::vector<SafetensorsTensorToWrite> tensors;
-  storage.reserve(specs.size());
+  size_t n_values = 0;
   for (const TensorSpec& spec : specs) {
     size_t count = 1;
     for (int64_t extent : spec.shape) count *= static_cast<size_t>(extent);
-    std::vector<float> values(count);
-    if (is_norm_weight(spec.name)) {
-      std::fill(values.begin(), values.end(), 1.0f);
-    } else {
-      for (float& value : values) value = static_cast<float>(kInitStd * normal.next());
-    }
-    storage.push_back(std::move(values));
+    n_values += count;
+  }
+  std::vector<float> values(n_values);
+  fill_random_init(checked, seed, values);
+  std::vector<SafetensorsTensorToWrite> tensors;
+  size_t offset = 0;
+  for (const TensorSpec& spec : specs) {
+    size_t count = 1;
+    for (int64_t extent : spec.shape) count *= static_cast<size_t>(extent);
     tensors.push_back({spec.name, DType::f32, spec.shape,
-                       std::as_bytes(std::span<const float>(storage.back()))});
+                       std::as_bytes(std::span<const float>(values.data() + offset, count))});
+    offset += count;
   }
   write_safetensors(directory / "model.safetensors", tensors,
                     {{"format", "bit-ttt-model"}, {"init_seed", std::to_string(seed)}});

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <filesystem>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,11 @@ struct TensorSpec {
   std::vector<int64_t> shape;
 };
 std::vector<TensorSpec> model_tensor_specs(const BitLlamaConfig& config);
+
+// The spec's random init (normal std 0.02, RMSNorm weights 1) of every tensor,
+// laid out back to back in model_tensor_specs order. Deterministic per seed on
+// every platform; write_random_model writes exactly these values.
+void fill_random_init(const BitLlamaConfig& config, uint64_t seed, std::span<float> values);
 
 // Device of every block (size N) from the options: all CPU, or the first
 // n_gpu_layers on CUDA.

@@ -5,8 +5,10 @@
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "tokenizer/regex.h"
@@ -14,9 +16,10 @@
 namespace bit_ttt::tokenizer {
 
 class Normalizer;
+class BpeModel;
 
 struct AddedToken {
-  int32_t id = 0;
+  int32_t id = 0;  // as assigned by build_added_vocabulary (the JSON id is ignored, as in HF)
   std::string content;
   bool special = false;
   bool single_word = false;
@@ -24,6 +27,26 @@ struct AddedToken {
   bool rstrip = false;
   bool normalized = true;
 };
+
+// The added tokens as Hugging Face registers them when loading a file: ids
+// are re-derived (a content already in the model vocab keeps that id, others
+// count up from the model's vocab size), a repeated content keeps one id and
+// the flags of its last entry.
+struct AddedVocabulary {
+  std::vector<AddedToken> by_id;  // one entry per id, ascending ids
+  std::unordered_map<std::string, int32_t> id_by_content;
+  std::set<std::string> special_contents;
+  // What is searched for in the text: special tokens first, then the others
+  // (HF's order), each with its own normalized flag and the registered id.
+  std::vector<AddedToken> match_list;
+  // Text decode and id_to_token use: normalized tokens in normalized form.
+  std::unordered_map<int32_t, std::string> decode_text;
+
+  const AddedToken* find_id(int32_t id) const;
+};
+
+AddedVocabulary build_added_vocabulary(const std::vector<AddedToken>& file_tokens,
+                                       const BpeModel& model, const Normalizer* normalizer);
 
 // A byte range of the text, either an added token (token_id >= 0) or plain
 // text to normalize and tokenize (token_id == -1).
@@ -35,9 +58,10 @@ struct TextSegment {
 
 class AddedTokenMatcher {
  public:
-  // Matches the `normalized` == `match_normalized` subset of `tokens`; those
-  // that are normalized are matched in their normalized form.
-  AddedTokenMatcher(const std::vector<AddedToken>& tokens, bool match_normalized,
+  // Matches the `normalized` == `match_normalized` subset of the match list;
+  // normalized ones are matched in their normalized form. Keeps a pointer to
+  // `vocabulary` for the flags.
+  AddedTokenMatcher(const AddedVocabulary& vocabulary, bool match_normalized,
                     const Normalizer* normalizer);
 
   bool empty() const { return patterns_.empty(); }
@@ -47,7 +71,7 @@ class AddedTokenMatcher {
  private:
   struct Pattern {
     std::string text;
-    const AddedToken* token;
+    int32_t id;
   };
   struct Node {
     std::vector<std::pair<unsigned char, int32_t>> children;
@@ -59,10 +83,11 @@ class AddedTokenMatcher {
   bool ends_with_word(std::string_view text) const;
   bool starts_with_word(std::string_view text) const;
 
+  Regex word_char_;  // Rust regex \w, for single_word
+  const AddedVocabulary* vocabulary_;
   std::vector<Pattern> patterns_;
   std::vector<Node> trie_;
   bool first_byte_[256] = {};
-  Regex word_char_;  // Rust regex \w, for single_word
 };
 
 }  // namespace bit_ttt::tokenizer

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "bit_ttt/error.h"
@@ -66,7 +65,54 @@ std::pair<std::string, std::string> parse_merge(const nlohmann::json& merge, siz
   fail(what, ": merges[", index, "] must be \"a b\" or [\"a\", \"b\"], got ", merge.dump());
 }
 
+// Whether `marker` occurs in `merged` after a character other than `marker`.
+bool marker_inside(std::string_view merged, std::string_view marker) {
+  for (size_t pos = merged.find(marker, 1); pos != std::string_view::npos;
+       pos = merged.find(marker, pos + 1)) {
+    if (pos < marker.size() || merged.substr(pos - marker.size(), marker.size()) != marker) {
+      return true;
+    }
+  }
+  return false;
+}
+
+constexpr int64_t kMaxTokenId = int64_t{1} << 24;
+
+constexpr std::string_view kSentencePieceMarker = "\xE2\x96\x81";  // U+2581 "▁"
+
 }  // namespace
+
+void BpeModel::MergeMap::reserve(size_t n) {
+  size_t capacity = 16;
+  while (capacity < n * 2) capacity *= 2;  // load factor <= 1/2
+  std::vector<uint64_t> old_keys = std::move(keys_);
+  std::vector<MergeResult> old_values = std::move(values_);
+  keys_.assign(capacity, kEmpty);
+  values_.assign(capacity, MergeResult{0, 0});
+  n_used_ = 0;
+  for (size_t i = 0; i < old_keys.size(); ++i) {
+    if (old_keys[i] != kEmpty) insert_or_assign(old_keys[i], old_values[i]);
+  }
+}
+
+void BpeModel::MergeMap::insert_or_assign(uint64_t key, MergeResult value) {
+  if ((n_used_ + 1) * 2 > keys_.size()) reserve(n_used_ + 1);
+  const size_t mask = keys_.size() - 1;
+  size_t slot = slot_of(key, mask);
+  while (keys_[slot] != kEmpty && keys_[slot] != key) slot = (slot + 1) & mask;
+  if (keys_[slot] == kEmpty) ++n_used_;
+  keys_[slot] = key;
+  values_[slot] = value;
+}
+
+const BpeModel::MergeResult* BpeModel::MergeMap::find(uint64_t key) const {
+  if (keys_.empty()) return nullptr;
+  const size_t mask = keys_.size() - 1;
+  for (size_t slot = slot_of(key, mask);; slot = (slot + 1) & mask) {
+    if (keys_[slot] == key) return &values_[slot];
+    if (keys_[slot] == kEmpty) return nullptr;
+  }
+}
 
 BpeModel::BpeModel(const nlohmann::json& model, const std::string& file) : file_(file) {
   const std::string what = "BPE model in " + file;
@@ -92,8 +138,9 @@ BpeModel::BpeModel(const nlohmann::json& model, const std::string& file) : file_
   for (const auto& [token, id_json] : vocab->items()) {
     if (!id_json.is_number_integer()) fail(what, ": vocab entry \"", token, "\" has no integer id");
     const int64_t id = id_json.get<int64_t>();
-    if (id < 0 || id >= std::numeric_limits<int32_t>::max()) {
-      fail(what, ": vocab entry \"", token, "\" has id ", id, " outside [0, 2^31-1)");
+    // Ids index dense tables: a stray huge id would mean gigabytes of them.
+    if (id < 0 || id >= kMaxTokenId) {
+      fail(what, ": vocab entry \"", token, "\" has id ", id, " outside [0, ", kMaxTokenId, ")");
     }
     vocab_.emplace(token, static_cast<int32_t>(id));
     max_id = std::max(max_id, id);
@@ -112,6 +159,7 @@ BpeModel::BpeModel(const nlohmann::json& model, const std::string& file) : file_
     byte_fallback_ids_[byte] = it == vocab_.end() ? -1 : it->second;
   }
 
+  bool marker_in_merges = false;
   const auto merges = model.find("merges");
   if (merges != model.end() && !merges->is_null()) {
     if (!merges->is_array()) fail(what, ": \"merges\" must be an array");
@@ -120,7 +168,8 @@ BpeModel::BpeModel(const nlohmann::json& model, const std::string& file) : file_
     for (size_t rank = 0; rank < merges->size(); ++rank) {
       const auto [left, right] = parse_merge((*merges)[rank], rank, what);
       std::string_view right_rest = right;
-      if (!continuing_subword_prefix_.empty() && right_rest.starts_with(continuing_subword_prefix_)) {
+      if (!continuing_subword_prefix_.empty() &&
+          right_rest.starts_with(continuing_subword_prefix_)) {
         right_rest.remove_prefix(continuing_subword_prefix_.size());
       }
       const std::string merged = left + std::string(right_rest);
@@ -131,14 +180,21 @@ BpeModel::BpeModel(const nlohmann::json& model, const std::string& file) : file_
         const std::string& missing = left_it == vocab_.end()    ? left
                                      : right_it == vocab_.end() ? right
                                                                 : merged;
-        fail(what, ": merges[", rank, "] (\"", left, "\", \"", right, "\") needs token \"",
-             missing, "\" which is not in the vocab");
+        fail(what, ": merges[", rank, "] (\"", left, "\", \"", right, "\") needs token \"", missing,
+             "\" which is not in the vocab");
       }
       // A repeated pair keeps its last rank, as HF's map construction does.
-      merges_[pair_key(left_it->second, right_it->second)] = {static_cast<uint32_t>(rank),
-                                                               merged_it->second};
+      merges_.insert_or_assign(pair_key(left_it->second, right_it->second),
+                               {static_cast<uint32_t>(rank), merged_it->second});
       merge_list_.emplace_back(left_it->second, right_it->second);
+      marker_in_merges = marker_in_merges || marker_inside(merged, kSentencePieceMarker);
     }
+  }
+  // Word-position dependent affixes would change at a cut, and ignore_merges
+  // looks at the whole word: no cutting then.
+  if (!ignore_merges_ && continuing_subword_prefix_.empty() && end_of_word_suffix_.empty() &&
+      vocab_.contains(kSentencePieceMarker) && !marker_in_merges) {
+    split_marker_ = kSentencePieceMarker;
   }
 }
 
@@ -149,20 +205,37 @@ std::optional<int32_t> BpeModel::token_to_id(std::string_view token) const {
 }
 
 void BpeModel::tokenize(std::string_view word, std::vector<int32_t>& out) const {
-  if (word.empty()) return;
-  if (ignore_merges_) {
-    // Llama-3: a pre-token that is itself a token is emitted whole, even if
-    // the merges would have split it differently.
-    const auto it = vocab_.find(word);
-    if (it != vocab_.end()) {
-      out.push_back(it->second);
-      return;
+  if (word.size() > WordCache::kMaxWordBytes && !split_marker_.empty()) {
+    // Cut before each run of markers (see split_marker_).
+    const std::string_view marker = split_marker_;
+    size_t begin = 0;
+    for (size_t pos = word.find(marker, 1); pos != std::string_view::npos;
+         pos = word.find(marker, pos + marker.size())) {
+      if (pos >= marker.size() && word.substr(pos - marker.size(), marker.size()) == marker) {
+        continue;  // inside a run
+      }
+      tokenize_piece(word.substr(begin, pos - begin), out);
+      begin = pos;
     }
+    tokenize_piece(word.substr(begin), out);
+    return;
   }
+  tokenize_piece(word, out);
+}
+
+void BpeModel::tokenize_piece(std::string_view word, std::vector<int32_t>& out) const {
+  if (word.empty()) return;
   const bool cacheable = word.size() <= WordCache::kMaxWordBytes;
   if (cacheable && cache_.find(word, out)) return;
   const size_t first = out.size();
-  merge_word(word, out);
+  const auto whole = ignore_merges_ ? vocab_.find(word) : vocab_.end();
+  if (whole != vocab_.end()) {
+    // Llama-3: a pre-token that is itself a token is emitted whole, even if
+    // the merges would have split it differently.
+    out.push_back(whole->second);
+  } else {
+    merge_word(word, out);
+  }
   if (cacheable) cache_.insert(word, out.data() + first, out.size() - first);
 }
 
@@ -207,9 +280,9 @@ void BpeModel::merge_word(std::string_view word, std::vector<int32_t>& out) cons
       add_symbol(it->second, n_bytes);
       continue;
     }
-    if (byte_fallback_ &&
-        std::all_of(piece.begin(), piece.end(),
-                    [this](char c) { return byte_fallback_ids_[static_cast<unsigned char>(c)] >= 0; })) {
+    if (byte_fallback_ && std::all_of(piece.begin(), piece.end(), [this](char c) {
+          return byte_fallback_ids_[static_cast<unsigned char>(c)] >= 0;
+        })) {
       // HF does not flush a pending unk here: it is emitted before the next
       // known character, i.e. after these byte tokens.
       for (const char c : piece) add_symbol(byte_fallback_ids_[static_cast<unsigned char>(c)], 1);
@@ -240,15 +313,14 @@ void BpeModel::merge_word(std::string_view word, std::vector<int32_t>& out) cons
   std::vector<Candidate>& heap = scratch.heap;
   heap.clear();
   const auto push_candidate = [&](int32_t pos_index, int32_t left, int32_t right) {
-    const auto it = merges_.find(pair_key(left, right));
-    if (it == merges_.end()) return;
-    heap.push_back({it->second.rank, static_cast<uint32_t>(pos_index), it->second.new_id});
+    const MergeResult* merge = merges_.find(pair_key(left, right));
+    if (merge == nullptr) return;
+    heap.push_back({merge->rank, static_cast<uint32_t>(pos_index), merge->new_id});
     std::push_heap(heap.begin(), heap.end(), LowerPriority{});
   };
   for (size_t i = 0; i + 1 < symbols.size(); ++i) {
-    const auto it = merges_.find(pair_key(symbols[i].id, symbols[i + 1].id));
-    if (it != merges_.end()) {
-      heap.push_back({it->second.rank, static_cast<uint32_t>(i), it->second.new_id});
+    if (const MergeResult* merge = merges_.find(pair_key(symbols[i].id, symbols[i + 1].id))) {
+      heap.push_back({merge->rank, static_cast<uint32_t>(i), merge->new_id});
     }
   }
   std::make_heap(heap.begin(), heap.end(), LowerPriority{});
@@ -263,13 +335,14 @@ void BpeModel::merge_word(std::string_view word, std::vector<int32_t>& out) cons
     const Symbol right = symbols[right_index];
     // Skip stale entries: the pair at this position must still merge into the
     // same token (the check HF makes, which we copy to give the same result).
-    const auto current = merges_.find(pair_key(left.id, right.id));
-    if (current == merges_.end() || current->second.new_id != top.new_id) continue;
+    const MergeResult* current = merges_.find(pair_key(left.id, right.id));
+    if (current == nullptr || current->new_id != top.new_id) continue;
     left.id = top.new_id;
     left.n_bytes += right.n_bytes;
     left.next = right.next;
     symbols[right_index].n_bytes = 0;
-    if (right.next >= 0) symbols[static_cast<size_t>(right.next)].prev = static_cast<int32_t>(top.pos);
+    if (right.next >= 0)
+      symbols[static_cast<size_t>(right.next)].prev = static_cast<int32_t>(top.pos);
     const Symbol merged = symbols[top.pos];
     if (merged.prev >= 0) {
       push_candidate(merged.prev, symbols[static_cast<size_t>(merged.prev)].id, merged.id);

@@ -27,6 +27,7 @@ struct ByteMap {
     }
   }
 };
+static_assert(256 + 68 <= 0x800, "every symbol is at most 2 UTF-8 bytes");
 
 const ByteMap& byte_map() {
   static const ByteMap map;
@@ -35,7 +36,9 @@ const ByteMap& byte_map() {
 
 }  // namespace
 
-const std::string& byte_symbol(unsigned char byte) { return byte_map().symbols[byte]; }
+const std::string& byte_symbol(unsigned char byte) {
+  return byte_map().symbols[byte];
+}
 
 int symbol_byte(char32_t cp) {
   const auto& table = byte_map().bytes_of_code_point;
@@ -43,8 +46,18 @@ int symbol_byte(char32_t cp) {
 }
 
 void append_byte_level(std::string_view text, std::string& out) {
+  // Hot in encode: write the 1-2 byte symbols straight into the buffer.
   const auto& symbols = byte_map().symbols;
-  for (const char c : text) out.append(symbols[static_cast<unsigned char>(c)]);
+  const size_t old_size = out.size();
+  out.resize(old_size + 2 * text.size());
+  char* dst = out.data() + old_size;
+  for (const char c : text) {
+    const std::string& symbol = symbols[static_cast<unsigned char>(c)];
+    dst[0] = symbol[0];
+    if (symbol.size() == 2) dst[1] = symbol[1];
+    dst += symbol.size();
+  }
+  out.resize(static_cast<size_t>(dst - out.data()));
 }
 
 }  // namespace bit_ttt::tokenizer

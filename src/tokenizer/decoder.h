@@ -33,10 +33,10 @@ enum class DecodeStepKind {
 
 struct DecodeStep {
   DecodeStepKind kind = DecodeStepKind::kFuse;
-  bool text_mode = false;  // after a ByteLevel / Fuse step
-  std::string pattern;     // Replace: literal pattern
+  bool text_mode = false;              // after a ByteLevel / Fuse step
+  std::string pattern;                 // Replace: literal pattern
   std::shared_ptr<const Regex> regex;  // Replace: regex pattern (token mode only)
-  std::string content;     // Replace: replacement text
+  std::string content;                 // Replace: replacement text
   char32_t strip_char = 0;
   int64_t n_strip_start = 0;
   int64_t n_strip_stop = 0;
@@ -68,12 +68,12 @@ class DecodeState {
 
  private:
   struct StepState {
-    bool seen_token = false;     // Metaspace / JoinWithSpace: past the first token
-    std::string pending;         // ByteFallback bytes, Replace possible pattern start
-    int64_t n_stripped = 0;      // Strip: leading characters removed so far
-    bool start_done = false;     // Strip: met a character that is not stripped
-    int64_t n_held = 0;          // Strip: trailing strip characters held back
-    LossyUtf8Decoder utf8;       // ByteLevel
+    bool seen_token = false;  // Metaspace / JoinWithSpace: past the first token
+    std::string pending;      // ByteFallback bytes, Replace possible pattern start
+    int64_t n_stripped = 0;   // Strip: leading characters removed so far
+    bool start_done = false;  // Strip: met a character that is not stripped
+    int64_t n_held = 0;       // Strip: trailing strip characters held back
+    LossyUtf8Decoder utf8;    // ByteLevel
   };
   void feed_token(size_t step, std::string token, std::string& out);
   void feed_text(size_t step, std::string_view text, std::string& out);

@@ -61,16 +61,34 @@ class ByteLevelPreTokenizer final : public PreTokenizer {
         if (piece.text.empty() || piece.text[0] != ' ') piece.text.insert(0, " ");
       }
     }
-    if (regex_) {
-      split_pieces(pieces, SplitBehavior::kIsolated, false,
-                   [&](const std::string& text, std::vector<Match>& m) { regex_->find_all(text, m); });
+    if (!regex_) {
+      // Llama-3 style: an earlier Split did the cutting, only map here.
+      std::string mapped;
+      for (PreToken& piece : pieces) {
+        mapped.clear();
+        append_byte_level(piece.text, mapped);
+        piece.text.swap(mapped);
+      }
+      return;
     }
-    std::string mapped;
-    for (PreToken& piece : pieces) {
-      mapped.clear();
-      append_byte_level(piece.text, mapped);
-      piece.text.swap(mapped);
+    // Split and map in one pass: each pre-token is written once, already in
+    // byte-level form (this is the hot loop of GPT-2 style encoding).
+    std::vector<PreToken> out;
+    out.reserve(pieces.size() * 4);
+    std::vector<Match> matches;
+    std::vector<Match> ranges;
+    for (const PreToken& piece : pieces) {
+      ranges.clear();
+      regex_->find_all(piece.text, matches);
+      split_by_matches(piece.text.size(), matches, SplitBehavior::kIsolated, false, ranges);
+      for (const Match& r : ranges) {
+        PreToken& mapped = out.emplace_back();
+        mapped.at_start = piece.at_start && r.begin == 0;
+        append_byte_level(std::string_view(piece.text).substr(r.begin, r.end - r.begin),
+                          mapped.text);
+      }
     }
+    pieces = std::move(out);
   }
 
  private:
@@ -122,15 +140,16 @@ class MetaspacePreTokenizer final : public PreTokenizer {
         }
       }
       const bool starts_with_replacement = replaced.starts_with(replacement_);
-      const bool prepend = scheme_ == PrependScheme::kAlways ||
-                           (scheme_ == PrependScheme::kFirst && piece.at_start);
+      const bool prepend =
+          scheme_ == PrependScheme::kAlways || (scheme_ == PrependScheme::kFirst && piece.at_start);
       if (prepend && !starts_with_replacement) replaced.insert(0, replacement_);
       piece.text = std::move(replaced);
     }
     if (split_) {
       split_pieces(pieces, SplitBehavior::kMergedWithNext, false,
                    [&](const std::string& text, std::vector<Match>& m) {
-                     find_chars(text, m, [&](char32_t cp) { return cp == replacement_code_point_; });
+                     find_chars(text, m,
+                                [&](char32_t cp) { return cp == replacement_code_point_; });
                    });
     } else {
       std::erase_if(pieces, [](const PreToken& p) { return p.text.empty(); });
@@ -182,9 +201,7 @@ class SequencePreTokenizer final : public PreTokenizer {
   std::vector<std::unique_ptr<const PreTokenizer>> steps_;
 };
 
-// Rust's regex \w and \s (Unicode word characters and White_Space), which
-// HF's Whitespace pre-tokenizer uses; PCRE2's own \w lacks marks and Nl.
-constexpr std::string_view kWordClass = R"(\p{Alphabetic}\p{M}\p{Nd}\p{Pc}\x{200C}\x{200D})";
+// Rust's regex \s (White_Space), for HF's Whitespace pre-tokenizer.
 constexpr std::string_view kSpaceClass =
     R"(\x{9}-\x{D}\x{20}\x{85}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000})";
 
@@ -236,7 +253,9 @@ std::unique_ptr<const PreTokenizer> parse_pre_tokenizer(const nlohmann::json& j,
   }
   if (type == "WhitespaceSplit") return std::make_unique<WhitespaceSplitPreTokenizer>();
   if (type == "Whitespace") {
-    const std::string pattern = concat("[", kWordClass, "]+|[^", kWordClass, kSpaceClass, "]+");
+    // HF: \w+|[^\w\s]+ in Rust regex syntax.
+    const std::string pattern =
+        concat("[", kRustWordMembers, "]+|[^", kRustWordMembers, kSpaceClass, "]+");
     return std::make_unique<RegexSplitPreTokenizer>(pattern, SplitBehavior::kRemoved, true,
                                                     component);
   }

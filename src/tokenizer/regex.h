@@ -36,9 +36,16 @@ class Regex {
   std::string what_;
 };
 
-// Oniguruma's \s also matches U+0085 (NEL), PCRE2's does not: rewrites \s and
-// \S outside and inside character classes so both engines agree.
+// Rewrites \p{L}, \p{N}, \s, \d, \w, \h (and their negations outside
+// classes) so PCRE2 matches the same characters as Hugging Face's Oniguruma:
+// its Unicode tables are newer, its \s is exactly White_Space, its \w
+// includes marks, and its \h means a hex digit.
 std::string oniguruma_compatible(std::string_view pattern);
+
+// Class members (for use inside [...]) of Rust's regex \w, which HF itself
+// uses for added tokens' single_word and the Whitespace pre-tokenizer.
+inline constexpr std::string_view kRustWordMembers =
+    R"(\p{Alphabetic}\p{M}\p{Nd}\p{Pc}\x{200C}\x{200D})";
 
 // The pattern matching exactly `literal`.
 std::string escape_regex(std::string_view literal);

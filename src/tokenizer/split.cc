@@ -24,8 +24,8 @@ SplitBehavior parse_split_behavior(std::string_view name, const std::string& wha
   fail("unknown split behavior \"", std::string(name), "\" in ", what);
 }
 
-void split_by_matches(size_t text_size, const std::vector<Match>& matches,
-                      SplitBehavior behavior, bool invert, std::vector<Match>& pieces) {
+void split_by_matches(size_t text_size, const std::vector<Match>& matches, SplitBehavior behavior,
+                      bool invert, std::vector<Match>& pieces) {
   // The text as alternating gap / match spans covering every byte, empty
   // matches included, exactly like Hugging Face's Pattern::find_matches.
   std::vector<Span> spans;

@@ -19,8 +19,8 @@ SplitBehavior parse_split_behavior(std::string_view name, const std::string& wha
 // Given the delimiter matches in a text of `text_size` bytes (left to right,
 // non-overlapping), appends the byte ranges of the resulting non-empty pieces.
 // With `invert` the matches are the kept words and the gaps the delimiters.
-void split_by_matches(size_t text_size, const std::vector<Match>& matches,
-                      SplitBehavior behavior, bool invert, std::vector<Match>& pieces);
+void split_by_matches(size_t text_size, const std::vector<Match>& matches, SplitBehavior behavior,
+                      bool invert, std::vector<Match>& pieces);
 
 // Every occurrence of `literal` (non-overlapping, left to right).
 void find_literal(std::string_view text, std::string_view literal, std::vector<Match>& matches);

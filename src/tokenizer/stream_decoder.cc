@@ -44,6 +44,8 @@ std::string StreamDecoder::flush() {
   return out;
 }
 
-void StreamDecoder::reset() { state_->decode.reset(); }
+void StreamDecoder::reset() {
+  state_->decode.reset();
+}
 
 }  // namespace bit_ttt

@@ -1,9 +1,7 @@
 // Tokenizer: encode (added tokens -> normalizer -> pre-tokenizer -> BPE ->
 // post-processor, Hugging Face's pipeline) and decode.
-#include <fstream>
-#include <sstream>
-
 #include "bit_ttt/error.h"
+#include "core/read_file.h"
 #include "tokenizer/tokenizer_impl.h"
 #include "tokenizer/utf8.h"
 
@@ -46,12 +44,7 @@ void Tokenizer::Impl::encode_into(std::string_view text, std::vector<int32_t>& i
 }
 
 Tokenizer Tokenizer::load(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("cannot open tokenizer file ", path);
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) fail("cannot read tokenizer file ", path);
-  return Tokenizer(load_tokenizer_json(buffer.str(), path));
+  return Tokenizer(load_tokenizer_json(read_file_to_string(path), path));
 }
 
 Tokenizer Tokenizer::from_json_text(std::string_view json_text, const std::string& source_name) {
@@ -61,8 +54,8 @@ Tokenizer Tokenizer::from_json_text(std::string_view json_text, const std::strin
 std::vector<int32_t> Tokenizer::encode(std::string_view text, bool add_special_tokens) const {
   const size_t bad = tokenizer::find_invalid_utf8(text);
   if (bad != std::string_view::npos) {
-    fail("cannot encode text with tokenizer ", impl_->source_name, ": invalid UTF-8 at byte offset ",
-         bad);
+    fail("cannot encode text with tokenizer ", impl_->source_name,
+         ": invalid UTF-8 at byte offset ", bad);
   }
   std::vector<int32_t> ids;
   ids.reserve(text.size() / 3 + 4);
@@ -87,13 +80,14 @@ std::string Tokenizer::decode(std::span<const int32_t> ids, bool skip_special_to
   return out;
 }
 
-int32_t Tokenizer::vocab_size() const { return static_cast<int32_t>(impl_->token_text.size()); }
+int32_t Tokenizer::vocab_size() const {
+  return static_cast<int32_t>(impl_->token_text.size());
+}
 
 std::optional<int32_t> Tokenizer::token_to_id(std::string_view token) const {
   // Added tokens first, as HF does.
-  for (const tokenizer::AddedToken& t : impl_->added_tokens) {
-    if (t.content == token) return t.id;
-  }
+  const auto it = impl_->added.id_by_content.find(std::string(token));
+  if (it != impl_->added.id_by_content.end()) return it->second;
   return impl_->model->token_to_id(token);
 }
 
@@ -105,16 +99,26 @@ std::string Tokenizer::id_to_token(int32_t id) const {
   return impl_->token_text[static_cast<size_t>(id)];
 }
 
-std::optional<int32_t> Tokenizer::bos_id() const { return impl_->bos_id; }
-std::optional<int32_t> Tokenizer::eos_id() const { return impl_->eos_id; }
-std::vector<int32_t> Tokenizer::stop_ids() const { return impl_->stop_ids; }
+std::optional<int32_t> Tokenizer::bos_id() const {
+  return impl_->bos_id;
+}
+std::optional<int32_t> Tokenizer::eos_id() const {
+  return impl_->eos_id;
+}
+std::vector<int32_t> Tokenizer::stop_ids() const {
+  return impl_->stop_ids;
+}
 
 bool Tokenizer::is_special(int32_t id) const {
   return id >= 0 && static_cast<size_t>(id) < impl_->special.size() &&
          impl_->special[static_cast<size_t>(id)] != 0;
 }
 
-std::string Tokenizer::fingerprint() const { return impl_->fingerprint; }
-std::string Tokenizer::source_name() const { return impl_->source_name; }
+std::string Tokenizer::fingerprint() const {
+  return impl_->fingerprint;
+}
+std::string Tokenizer::source_name() const {
+  return impl_->source_name;
+}
 
 }  // namespace bit_ttt

@@ -20,7 +20,7 @@ namespace bit_ttt {
 struct Tokenizer::Impl {
   std::string source_name;
   std::unique_ptr<const tokenizer::BpeModel> model;
-  std::vector<tokenizer::AddedToken> added_tokens;
+  tokenizer::AddedVocabulary added;
   std::unique_ptr<const tokenizer::Normalizer> normalizer;
   std::unique_ptr<const tokenizer::AddedTokenMatcher> raw_matcher;         // normalized=false
   std::unique_ptr<const tokenizer::AddedTokenMatcher> normalized_matcher;  // normalized=true
@@ -28,8 +28,9 @@ struct Tokenizer::Impl {
   std::unique_ptr<const tokenizer::PostProcessor> post_processor;
   std::unique_ptr<const tokenizer::DecoderPipeline> decoder;
 
-  // Per id: the token text decode uses (added tokens override the vocab),
-  // whether the id has a token, and whether it is a special added token.
+  // Per id: the token text decode and id_to_token use (added tokens override
+  // the vocab), whether the id has a token, and whether that text is the
+  // content of a special added token (what skip_special_tokens drops in HF).
   std::vector<std::string> token_text;
   std::vector<uint8_t> has_token;
   std::vector<uint8_t> special;

@@ -1,9 +1,8 @@
 // Loading tokenizer.json into a Tokenizer::Impl.
 #include <algorithm>
 #include <array>
-#include <limits>
-#include <span>
 #include <nlohmann/json.hpp>
+#include <span>
 
 #include "bit_ttt/error.h"
 #include "tokenizer/fingerprint.h"
@@ -24,9 +23,7 @@ std::vector<AddedToken> parse_added_tokens(const nlohmann::json& root, const std
     const auto& j = (*it)[i];
     const std::string what = concat("added_tokens[", i, "] in ", file);
     AddedToken token;
-    const int64_t id = tokenizer::json_int_or(j, "id", -1, what);
-    if (id < 0 || id >= std::numeric_limits<int32_t>::max()) fail(what, ": missing or bad \"id\"");
-    token.id = static_cast<int32_t>(id);
+    // The "id" field is only informative: HF re-derives ids on load.
     token.content = tokenizer::json_string(j, "content", what);
     token.special = tokenizer::json_bool_or(j, "special", false, what);
     token.single_word = tokenizer::json_bool_or(j, "single_word", false, what);
@@ -48,7 +45,9 @@ void build_id_tables(Tokenizer::Impl& impl) {
   const auto& model_tokens = impl.model->tokens_by_id();
   const auto& model_has = impl.model->has_token();
   size_t n_ids = model_tokens.size();
-  for (const AddedToken& t : impl.added_tokens) n_ids = std::max(n_ids, static_cast<size_t>(t.id) + 1);
+  if (!impl.added.by_id.empty()) {
+    n_ids = std::max(n_ids, static_cast<size_t>(impl.added.by_id.back().id) + 1);
+  }
   impl.token_text.assign(n_ids, std::string());
   impl.has_token.assign(n_ids, 0);
   impl.special.assign(n_ids, 0);
@@ -57,23 +56,23 @@ void build_id_tables(Tokenizer::Impl& impl) {
     impl.token_text[id] = model_tokens[id];
     impl.has_token[id] = 1;
   }
-  for (const AddedToken& t : impl.added_tokens) {
+  for (const AddedToken& t : impl.added.by_id) {
     const auto id = static_cast<size_t>(t.id);
-    impl.token_text[id] = t.content;
+    impl.token_text[id] = impl.added.decode_text.at(t.id);
     impl.has_token[id] = 1;
-    if (t.special) impl.special[id] = 1;
   }
-  // HF also treats a special token's text as special wherever it appears.
-  for (const AddedToken& t : impl.added_tokens) {
-    if (!t.special) continue;
-    if (auto id = impl.model->token_to_id(t.content)) impl.special[static_cast<size_t>(*id)] = 1;
+  for (size_t id = 0; id < n_ids; ++id) {
+    if (impl.has_token[id] && impl.added.special_contents.contains(impl.token_text[id])) {
+      impl.special[id] = 1;
+    }
   }
 }
 
 std::optional<int32_t> find_token(const Tokenizer::Impl& impl, std::string_view name,
-                                   bool special_only) {
-  for (const AddedToken& t : impl.added_tokens) {
-    if (t.content == name && (t.special || !special_only)) return t.id;
+                                  bool special_only) {
+  if (const auto it = impl.added.id_by_content.find(std::string(name));
+      it != impl.added.id_by_content.end()) {
+    if (!special_only || impl.added.special_contents.contains(std::string(name))) return it->second;
   }
   if (special_only) return std::nullopt;
   return impl.model->token_to_id(name);
@@ -84,8 +83,8 @@ std::optional<int32_t> find_token(const Tokenizer::Impl& impl, std::string_view 
 constexpr std::array<std::string_view, 5> kBosNames = {
     "<|begin_of_text|>", "<s>", "<bos>", "<|startoftext|>", "<｜begin▁of▁sentence｜>"};
 constexpr std::array<std::string_view, 7> kEosNames = {
-    "</s>", "<|endoftext|>", "<|end_of_text|>", "<|eot_id|>",
-    "<eos>", "<|im_end|>",   "<｜end▁of▁sentence｜>"};
+    "</s>",  "<|endoftext|>", "<|end_of_text|>",      "<|eot_id|>",
+    "<eos>", "<|im_end|>",    "<｜end▁of▁sentence｜>"};
 // Chat turn ends a generator should also stop at.
 constexpr std::array<std::string_view, 5> kTurnEndNames = {"<|eot_id|>", "<|eom_id|>", "<|im_end|>",
                                                            "<|end|>", "<end_of_turn>"};
@@ -135,15 +134,11 @@ std::string compute_fingerprint(const Tokenizer::Impl& impl) {
     hash.add_int(right);
   }
   hash.add("added");
-  std::vector<const AddedToken*> added;
-  for (const AddedToken& t : impl.added_tokens) added.push_back(&t);
-  std::stable_sort(added.begin(), added.end(),
-                   [](const AddedToken* a, const AddedToken* b) { return a->id < b->id; });
-  for (const AddedToken* t : added) {
-    hash.add_int(t->id);
-    hash.add_field(t->content);
-    hash.add_int((t->special ? 1 : 0) | (t->single_word ? 2 : 0) | (t->lstrip ? 4 : 0) |
-                 (t->rstrip ? 8 : 0) | (t->normalized ? 16 : 0));
+  for (const AddedToken& t : impl.added.by_id) {
+    hash.add_int(t.id);
+    hash.add_field(t.content);
+    hash.add_int((t.special ? 1 : 0) | (t.single_word ? 2 : 0) | (t.lstrip ? 4 : 0) |
+                 (t.rstrip ? 8 : 0) | (t.normalized ? 16 : 0));
   }
   return hash.hex();
 }
@@ -152,8 +147,8 @@ void check_unsupported_top_level(const nlohmann::json& root, const std::string& 
   for (const char* key : {"truncation", "padding"}) {
     const auto it = root.find(key);
     if (it != root.end() && !it->is_null()) {
-      fail("unsupported ", key, " in ", file,
-           " (encode never truncates or pads; set \"", key, "\": null)");
+      fail("unsupported ", key, " in ", file, " (encode never truncates or pads; set \"", key,
+           "\": null)");
     }
   }
 }
@@ -190,17 +185,20 @@ std::shared_ptr<const Tokenizer::Impl> load_tokenizer_json(std::string_view json
     if (!root.is_object()) fail(file, ": a tokenizer.json must be a JSON object");
     check_unsupported_top_level(root, file);
     impl->model = parse_model(root, file);
-    impl->added_tokens = parse_added_tokens(root, file);
+    const std::vector<AddedToken> file_tokens = parse_added_tokens(root, file);
     impl->normalizer = tokenizer::parse_normalizer(member_or_null(root, "normalizer"), file);
-    impl->pre_tokenizer = tokenizer::parse_pre_tokenizer(member_or_null(root, "pre_tokenizer"), file);
+    impl->added =
+        tokenizer::build_added_vocabulary(file_tokens, *impl->model, impl->normalizer.get());
+    impl->pre_tokenizer =
+        tokenizer::parse_pre_tokenizer(member_or_null(root, "pre_tokenizer"), file);
     impl->post_processor =
         tokenizer::parse_post_processor(member_or_null(root, "post_processor"), file);
     impl->decoder =
         std::make_unique<const tokenizer::DecoderPipeline>(member_or_null(root, "decoder"), file);
     impl->raw_matcher = std::make_unique<const tokenizer::AddedTokenMatcher>(
-        impl->added_tokens, false, impl->normalizer.get());
+        impl->added, false, impl->normalizer.get());
     impl->normalized_matcher = std::make_unique<const tokenizer::AddedTokenMatcher>(
-        impl->added_tokens, true, impl->normalizer.get());
+        impl->added, true, impl->normalizer.get());
   } catch (const nlohmann::json::exception& e) {
     fail(file, ": malformed tokenizer.json: ", e.what());
   }

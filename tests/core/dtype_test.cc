@@ -12,10 +12,10 @@
 namespace bit_ttt {
 namespace {
 
-constexpr DType kAllDTypes[] = {DType::f32,     DType::f16,     DType::bf16, DType::i8,
-                                DType::u8,      DType::i32,     DType::i64,  DType::boolean,
-                                DType::i16,     DType::u16,     DType::u32,  DType::u64,
-                                DType::f64,     DType::f8_e4m3, DType::f8_e5m2, DType::f8_e8m0};
+constexpr DType kAllDTypes[] = {DType::f32, DType::f16,     DType::bf16,    DType::i8,
+                                DType::u8,  DType::i32,     DType::i64,     DType::boolean,
+                                DType::i16, DType::u16,     DType::u32,     DType::u64,
+                                DType::f64, DType::f8_e4m3, DType::f8_e5m2, DType::f8_e8m0};
 
 TEST(DType, NamesAndSizesRoundTrip) {
   for (const DType type : kAllDTypes) {
@@ -82,9 +82,9 @@ TEST(DType, F32ToF16InvertsF16ToF32) {
 }
 
 TEST(DType, F16SpecialValues) {
-  EXPECT_EQ(f16_to_f32(0x0001), std::ldexp(1.0f, -24));  // smallest subnormal
+  EXPECT_EQ(f16_to_f32(0x0001), std::ldexp(1.0f, -24));     // smallest subnormal
   EXPECT_EQ(f16_to_f32(0x03ff), std::ldexp(1023.0f, -24));  // largest subnormal
-  EXPECT_EQ(f16_to_f32(0x0400), std::ldexp(1.0f, -14));  // smallest normal
+  EXPECT_EQ(f16_to_f32(0x0400), std::ldexp(1.0f, -14));     // smallest normal
   EXPECT_EQ(f16_to_f32(0x7bff), 65504.0f);
   EXPECT_EQ(f16_to_f32(0x7c00), std::numeric_limits<float>::infinity());
   EXPECT_EQ(f16_to_f32(0xfc00), -std::numeric_limits<float>::infinity());
@@ -95,8 +95,8 @@ TEST(DType, F16SpecialValues) {
 TEST(DType, F32ToF16RoundsToNearestEven) {
   const float ulp_at_one = std::ldexp(1.0f, -10);
   // Ties go to the even mantissa.
-  EXPECT_EQ(f32_to_f16(1.0f + ulp_at_one / 2), 0x3c00);       // 1.0 is even
-  EXPECT_EQ(f32_to_f16(1.0f + 3 * ulp_at_one / 2), 0x3c02);   // 1+2ulp is even
+  EXPECT_EQ(f32_to_f16(1.0f + ulp_at_one / 2), 0x3c00);      // 1.0 is even
+  EXPECT_EQ(f32_to_f16(1.0f + 3 * ulp_at_one / 2), 0x3c02);  // 1+2ulp is even
   EXPECT_EQ(f32_to_f16(-(1.0f + ulp_at_one / 2)), 0xbc00);
   // Just off a tie goes to the nearer side.
   EXPECT_EQ(f32_to_f16(std::nextafter(1.0f + ulp_at_one / 2, 2.0f)), 0x3c01);
@@ -121,8 +121,8 @@ TEST(DType, F32ToF16RoundsToNearestEven) {
   EXPECT_EQ(f32_to_f16(tiny / 2), 0x0000);   // tie with 0 -> 0 (even)
   EXPECT_EQ(f32_to_f16(std::nextafter(tiny / 2, 1.0f)), 0x0001);
   EXPECT_EQ(f32_to_f16(std::nextafter(tiny / 2, 0.0f)), 0x0000);
-  EXPECT_EQ(f32_to_f16(3 * tiny / 2), 0x0002);  // tie between 1 and 2 -> 2
-  EXPECT_EQ(f32_to_f16(5 * tiny / 2), 0x0002);  // tie between 2 and 3 -> 2
+  EXPECT_EQ(f32_to_f16(3 * tiny / 2), 0x0002);    // tie between 1 and 2 -> 2
+  EXPECT_EQ(f32_to_f16(5 * tiny / 2), 0x0002);    // tie between 2 and 3 -> 2
   EXPECT_EQ(f32_to_f16(1023.5f * tiny), 0x0400);  // tie 0x3ff/0x400 -> 0x400 (normal)
   EXPECT_EQ(f32_to_f16(std::numeric_limits<float>::denorm_min()), 0x0000);
   EXPECT_EQ(f32_to_f16(-std::numeric_limits<float>::denorm_min()), 0x8000);
@@ -176,7 +176,9 @@ void check_f32_to_f16_against_reference(uint64_t seed) {
   }
 }
 
-TEST(DType, F32ToF16MatchesReferenceOnRandomValues) { check_f32_to_f16_against_reference(1); }
+TEST(DType, F32ToF16MatchesReferenceOnRandomValues) {
+  check_f32_to_f16_against_reference(1);
+}
 
 // The conversion must not depend on the caller's FP rounding mode (it used
 // std::nearbyint for subnormals, which does).
@@ -208,13 +210,13 @@ uint16_t bf16_reference(float value) {
   const uint32_t bits = std::bit_cast<uint32_t>(value);
   const auto below = static_cast<uint16_t>(bits >> 16);  // toward zero
   if ((bits & 0xffff) == 0) return below;
-  const auto above = static_cast<uint16_t>(below + 1);   // away from zero (may be inf)
+  const auto above = static_cast<uint16_t>(below + 1);  // away from zero (may be inf)
   const double magnitude = std::fabs(static_cast<double>(value));
   const double below_distance = magnitude - std::fabs(static_cast<double>(bf16_to_f32(below)));
   // Above the largest finite bf16 the next pattern is inf; compare with 2^128 then.
-  const double above_value = (above & 0x7fff) == 0x7f80 ? std::ldexp(1.0, 128)
-                                                        : std::fabs(static_cast<double>(
-                                                              bf16_to_f32(above)));
+  const double above_value = (above & 0x7fff) == 0x7f80
+                                 ? std::ldexp(1.0, 128)
+                                 : std::fabs(static_cast<double>(bf16_to_f32(above)));
   const double above_distance = above_value - magnitude;
   if (below_distance < above_distance) return below;
   if (above_distance < below_distance) return above;
@@ -242,8 +244,8 @@ TEST(DType, F32ToBf16RoundsToNearestEven) {
   for (int i = 0; i < 400000; ++i) {
     const float value = std::bit_cast<float>(static_cast<uint32_t>(random()));
     if (std::isnan(value)) continue;
-    ASSERT_EQ(f32_to_bf16(value), bf16_reference(value)) << std::hex
-                                                         << std::bit_cast<uint32_t>(value);
+    ASSERT_EQ(f32_to_bf16(value), bf16_reference(value))
+        << std::hex << std::bit_cast<uint32_t>(value);
   }
 }
 

@@ -59,19 +59,44 @@ std::vector<std::byte> test_values(DType dtype, size_t count) {
     std::byte* out = bytes.data() + i * dtype_size(dtype);
     const auto store = [&](auto typed) { std::memcpy(out, &typed, sizeof(typed)); };
     switch (dtype) {
-      case DType::f32: store(static_cast<float>(value * 0.5)); break;
-      case DType::f16: store(f32_to_f16(static_cast<float>(value * 0.5))); break;
-      case DType::f64: store(value * 0.5); break;
-      case DType::i8: store(static_cast<int8_t>(value)); break;
-      case DType::i16: store(static_cast<int16_t>(value)); break;
-      case DType::i32: store(static_cast<int32_t>(value)); break;
-      case DType::i64: store(static_cast<int64_t>(value)); break;
-      case DType::u8: store(static_cast<uint8_t>(i)); break;
-      case DType::u16: store(static_cast<uint16_t>(i)); break;
-      case DType::u32: store(static_cast<uint32_t>(i)); break;
-      case DType::u64: store(static_cast<uint64_t>(i)); break;
-      case DType::boolean: store(static_cast<uint8_t>(i % 2)); break;
-      default: ADD_FAILURE() << "no test values for " << dtype_name(dtype);
+      case DType::f32:
+        store(static_cast<float>(value * 0.5));
+        break;
+      case DType::f16:
+        store(f32_to_f16(static_cast<float>(value * 0.5)));
+        break;
+      case DType::f64:
+        store(value * 0.5);
+        break;
+      case DType::i8:
+        store(static_cast<int8_t>(value));
+        break;
+      case DType::i16:
+        store(static_cast<int16_t>(value));
+        break;
+      case DType::i32:
+        store(static_cast<int32_t>(value));
+        break;
+      case DType::i64:
+        store(static_cast<int64_t>(value));
+        break;
+      case DType::u8:
+        store(static_cast<uint8_t>(i));
+        break;
+      case DType::u16:
+        store(static_cast<uint16_t>(i));
+        break;
+      case DType::u32:
+        store(static_cast<uint32_t>(i));
+        break;
+      case DType::u64:
+        store(static_cast<uint64_t>(i));
+        break;
+      case DType::boolean:
+        store(static_cast<uint8_t>(i % 2));
+        break;
+      default:
+        ADD_FAILURE() << "no test values for " << dtype_name(dtype);
     }
   }
   return bytes;
@@ -103,7 +128,8 @@ TEST(Npy, WritesNumpyVersion1HeaderAlignedTo64) {
   const std::string bytes = testing::read_file_bytes(dir / "h.npy");
   ASSERT_GE(bytes.size(), 10u);
   EXPECT_EQ(bytes.substr(0, 8), std::string("\x93NUMPY\x01\x00", 8));
-  const size_t header_length = static_cast<uint8_t>(bytes[8]) | (static_cast<uint8_t>(bytes[9]) << 8);
+  const size_t header_length =
+      static_cast<uint8_t>(bytes[8]) | (static_cast<uint8_t>(bytes[9]) << 8);
   EXPECT_EQ((10 + header_length) % 64, 0u);
   const std::string header = bytes.substr(10, header_length);
   EXPECT_EQ(header.rfind("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", 0), 0u)
@@ -268,28 +294,38 @@ TEST(Npy, CorruptFilesFailWithClearErrors) {
   expect_error(std::string("\x93NUMPY\x01\x00\x10", 9), "truncated .npy file (9 bytes)");
   expect_error(std::string("\x93NUMPY\x01\x00\xff\x00{}", 12),
                "header length 255 but only 2 bytes follow");
-  expect_error(npy_bytes(f32_2, "1234"), "truncated .npy data: shape (2,) of F32 needs 8 bytes, file has 4");
+  expect_error(npy_bytes(f32_2, "1234"),
+               "truncated .npy data: shape (2,) of F32 needs 8 bytes, file has 4");
   expect_error(npy_bytes(f32_2, eight + "x"), "1 unexpected bytes after the data");
-  expect_error(npy_bytes("{'descr': '<f4', 'shape': (2,), }", eight), "header has no 'fortran_order'");
-  expect_error(npy_bytes("{'fortran_order': False, 'shape': (2,)}", eight), "header has no 'descr'");
-  expect_error(npy_bytes("{'descr': '<f4', 'fortran_order': False}", eight), "header has no 'shape'");
-  expect_error(npy_bytes("{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, 'shape': (2,)}", eight),
-               "duplicate key 'descr'");
+  expect_error(npy_bytes("{'descr': '<f4', 'shape': (2,), }", eight),
+               "header has no 'fortran_order'");
+  expect_error(npy_bytes("{'fortran_order': False, 'shape': (2,)}", eight),
+               "header has no 'descr'");
+  expect_error(npy_bytes("{'descr': '<f4', 'fortran_order': False}", eight),
+               "header has no 'shape'");
+  expect_error(
+      npy_bytes("{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, 'shape': (2,)}", eight),
+      "duplicate key 'descr'");
   expect_error(npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), 'x': 1}", eight),
                "unexpected key 'x'");
   expect_error(npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (-2,)}", eight),
                "negative dimension");
   expect_error(npy_bytes("{'descr': '<f4', 'fortran_order': false, 'shape': (2,)}", eight),
                "fortran_order must be True or False");
-  expect_error(npy_bytes("{'descr': '<f4, 'fortran_order': False}", eight), "malformed .npy header");
+  expect_error(npy_bytes("{'descr': '<f4, 'fortran_order': False}", eight),
+               "malformed .npy header");
   expect_error(npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (2,)", eight),
                "malformed .npy header");
   expect_error(npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (2,)} junk", eight),
                "unexpected text after the header dict");
-  expect_error(npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999,)}", eight),
-               "dimension too large");
-  expect_error(npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296)}", eight),
-               "overflows");
+  expect_error(
+      npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999,)}",
+                eight),
+      "dimension too large");
+  expect_error(
+      npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296)}",
+                eight),
+      "overflows");
   expect_error(npy_bytes("{'descr': '<U8', 'fortran_order': False, 'shape': (2,)}", eight),
                "unsupported dtype '<U8'");
   expect_error(npy_bytes("{'descr': '>i8', 'fortran_order': False, 'shape': (1,)}", eight),
@@ -303,8 +339,8 @@ TEST(Npy, AcceptsOlderAndLooserHeaders) {
   const auto path = dir / "ok.npy";
   const std::string eight(8, '\0');
   // Python 2 long suffixes, double quotes, any key order, no trailing comma.
-  testing::write_file_bytes(path, npy_bytes(R"({"shape": (2L, 1L), "fortran_order": False, "descr": "<f4"})",
-                                            eight));
+  testing::write_file_bytes(
+      path, npy_bytes(R"({"shape": (2L, 1L), "fortran_order": False, "descr": "<f4"})", eight));
   NpyArray array = read_npy(path);
   EXPECT_EQ(array.shape, (std::vector<int64_t>{2, 1}));
   EXPECT_EQ(array.dtype, DType::f32);
@@ -328,9 +364,15 @@ TEST(Npy, RandomMutationsOnlyEverThrowError) {
     for (int edit = 0; edit < 1 + static_cast<int>(random() % 3) && !bytes.empty(); ++edit) {
       const size_t at = random() % bytes.size();
       switch (random() % 3) {
-        case 0: bytes[at] = "{}(),:'0123456789-LTF<|>fiub "[random() % 29]; break;
-        case 1: bytes.resize(at); break;
-        default: bytes[at] = static_cast<char>(random()); break;
+        case 0:
+          bytes[at] = "{}(),:'0123456789-LTF<|>fiub "[random() % 29];
+          break;
+        case 1:
+          bytes.resize(at);
+          break;
+        default:
+          bytes[at] = static_cast<char>(random());
+          break;
       }
     }
     std::vector<std::byte> buffer(bytes.size());

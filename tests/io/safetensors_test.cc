@@ -51,10 +51,10 @@ uint64_t data_start_of(const std::filesystem::path& path) {
   return 8 + header_length;
 }
 
-constexpr DType kAllDTypes[] = {DType::f32,     DType::f16,     DType::bf16, DType::i8,
-                                DType::u8,      DType::i32,     DType::i64,  DType::boolean,
-                                DType::i16,     DType::u16,     DType::u32,  DType::u64,
-                                DType::f64,     DType::f8_e4m3, DType::f8_e5m2, DType::f8_e8m0};
+constexpr DType kAllDTypes[] = {DType::f32, DType::f16,     DType::bf16,    DType::i8,
+                                DType::u8,  DType::i32,     DType::i64,     DType::boolean,
+                                DType::i16, DType::u16,     DType::u32,     DType::u64,
+                                DType::f64, DType::f8_e4m3, DType::f8_e5m2, DType::f8_e8m0};
 
 TEST(Safetensors, RoundTripsEveryDType) {
   testing::TempDir dir;
@@ -65,8 +65,8 @@ TEST(Safetensors, RoundTripsEveryDType) {
     payloads.push_back(random_bytes(6 * dtype_size(dtype), static_cast<uint32_t>(dtype)));
   }
   for (size_t i = 0; i < std::size(kAllDTypes); ++i) {
-    tensors.push_back({"t." + std::string(dtype_name(kAllDTypes[i])), kAllDTypes[i], shape,
-                       payloads[i]});
+    tensors.push_back(
+        {"t." + std::string(dtype_name(kAllDTypes[i])), kAllDTypes[i], shape, payloads[i]});
   }
   write_safetensors(dir / "all.safetensors", tensors);
 
@@ -91,8 +91,8 @@ TEST(Safetensors, HeaderIsPaddedSoDataIsEightByteAligned) {
   testing::TempDir dir;
   const std::vector<float> values = {1, 2, 3};
   for (size_t name_length = 1; name_length <= 16; ++name_length) {
-    const SafetensorsTensorToWrite tensor{std::string(name_length, 'n'), DType::f32, {3},
-                                          as_bytes_of(values)};
+    const SafetensorsTensorToWrite tensor{
+        std::string(name_length, 'n'), DType::f32, {3}, as_bytes_of(values)};
     write_safetensors(dir / "p.safetensors", std::span(&tensor, 1));
     EXPECT_EQ(data_start_of(dir / "p.safetensors") % 8, 0u) << name_length;
     const std::string bytes = testing::read_file_bytes(dir / "p.safetensors");
@@ -247,9 +247,11 @@ TEST(Safetensors, WriterValidatesAndLeavesNoFile) {
     EXPECT_TRUE(contains(message, expected));
     EXPECT_FALSE(std::filesystem::exists(path));
   };
-  expect_error({{"a", DType::f32, {4}, as_bytes_of(four)}, {"a", DType::f32, {4}, as_bytes_of(four)}},
-               "duplicate tensor name 'a'");
-  expect_error({{"a", DType::f32, {5}, as_bytes_of(four)}}, "has 16 bytes, but F32 shape [5] needs 20");
+  expect_error(
+      {{"a", DType::f32, {4}, as_bytes_of(four)}, {"a", DType::f32, {4}, as_bytes_of(four)}},
+      "duplicate tensor name 'a'");
+  expect_error({{"a", DType::f32, {5}, as_bytes_of(four)}},
+               "has 16 bytes, but F32 shape [5] needs 20");
   expect_error({{"a", DType::f16, {2, 2}, as_bytes_of(four)}}, "needs 8");
   expect_error({{"a", DType::f32, {-4}, as_bytes_of(four)}}, "invalid shape [-4]");
   expect_error({{"a", DType::f32, {1LL << 40, 1LL << 40}, as_bytes_of(four)}}, "overflow");

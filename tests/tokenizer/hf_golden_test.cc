@@ -90,8 +90,8 @@ TEST_P(HfGolden, EncodeDecodeStream) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Suites, HfGolden, ::testing::ValuesIn(suite_names()),
-                         [](const ::testing::TestParamInfo<std::string>& info) {
-                           return info.param;
+                         [](const ::testing::TestParamInfo<std::string>& param_info) {
+                           return param_info.param;
                          });
 
 }  // namespace

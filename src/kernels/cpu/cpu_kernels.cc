@@ -133,11 +133,7 @@ void l2_normalize_row(float* k, int64_t n, float eps) {
 
 void ttt_step(float* state, const float* f, int64_t d, float eta, float* p) {
   for (int64_t r = 0; r < d; ++r) p[r] = dot_f32(state + r * d, f, d);
-  for (int64_t r = 0; r < d; ++r) {
-    const float coefficient = eta * (p[r] - f[r]);
-    float* state_row = state + r * d;
-    for (int64_t c = 0; c < d; ++c) state_row[c] -= coefficient * f[c];
-  }
+  ref::ttt_update(state, f, p, d, eta);  // elementwise: the compiler vectorises it
 }
 
 }  // namespace bit_ttt::cpu

@@ -82,6 +82,10 @@ void l2_normalize_row(float* k, int64_t n, float eps) {
 
 void ttt_step(float* state, const float* f, int64_t d, float eta, float* p) {
   for (int64_t r = 0; r < d; ++r) p[r] = dot_f32(state + r * d, f, d);
+  ttt_update(state, f, p, d, eta);
+}
+
+void ttt_update(float* state, const float* f, const float* p, int64_t d, float eta) {
   for (int64_t r = 0; r < d; ++r) {
     const float coefficient = eta * (p[r] - f[r]);
     float* state_row = state + r * d;

@@ -35,5 +35,7 @@ void l2_normalize_row(float* k, int64_t n, float eps);
 
 // One TTT step on a d×d state (row-major): p = S f; S -= η (p − f) fᵀ.
 void ttt_step(float* state, const float* f, int64_t d, float eta, float* p);
+// The second half of a step, given p: S -= η (p − f) fᵀ.
+void ttt_update(float* state, const float* f, const float* p, int64_t d, float eta);
 
 }  // namespace bit_ttt::ref

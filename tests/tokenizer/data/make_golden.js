@@ -104,11 +104,13 @@ const SUITES = [
         { id: 50261, content: 'abc', single_word: false, lstrip: false, rstrip: false, normalized: true, special: false },
         { id: 50262, content: ' x y', single_word: false, lstrip: false, rstrip: false, normalized: false, special: false },
         { id: 50263, content: '\n', single_word: false, lstrip: true, rstrip: true, normalized: false, special: true },
+        { id: 50264, content: '\t', single_word: false, lstrip: false, rstrip: true, normalized: false, special: true },
+        { id: 50265, content: '<mask>', single_word: false, lstrip: false, rstrip: true, normalized: false, special: true },
       ],
     },
     texts: [
       'a  <mask> b', '<mask>x', 'x [SEP]   y', '[SEP]', 'cat concat cats cat. (cat) écat cat_x', 'abcd ab abab abc',
-      'q x y z', 'one \n two\n\n\nthree', '  \n  ', 'x<mask>  [SEP]  <mask>',
+      'q x y z', 'one \n two\n\n\nthree', '  \n  ', 'x<mask>  [SEP]  <mask>', 'a\t\t\tb', 'a\t \t b\t',
     ],
   },
   {
@@ -127,13 +129,13 @@ for (const behavior of ['Isolated', 'Removed', 'MergedWithPrevious', 'MergedWith
   for (const invert of [false, true]) {
     SUITES.push({
       name: `split_regex_${behavior}_${invert ? 'invert' : 'plain'}`,
-      base: 'tokenizers/llama3/tokenizer.json', special: 'llama3',
+      base: 'tokenizers/gpt2/tokenizer.json', special: 'gpt2',
       patch: { pre_tokenizer: splitSeq({ Regex: '[,.!?]+|\\p{N}' }, behavior, invert) },
       texts: ['a,b..c!? d', '1,2,,3', '..x', 'x..', 'no delimiters', 'a1b22c333', ',,,'],
     });
     SUITES.push({
       name: `split_string_${behavior}_${invert ? 'invert' : 'plain'}`,
-      base: 'tokenizers/llama3/tokenizer.json', special: 'llama3',
+      base: 'tokenizers/gpt2/tokenizer.json', special: 'gpt2',
       patch: { pre_tokenizer: splitSeq({ String: ' ' }, behavior, invert) },
       texts: ['a b  c   d', ' lead', 'trail ', '  ', 'x'],
     });
