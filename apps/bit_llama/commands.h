@@ -5,6 +5,8 @@
 #include <CLI/CLI.hpp>
 #include <functional>
 
+#include "train/trainer.h"
+
 namespace bit_ttt::cli {
 
 // A registered subcommand: `run` is called when it was selected on the command line.
@@ -17,5 +19,12 @@ CommandRunner add_run_command(CLI::App& app);
 CommandRunner add_chat_command(CLI::App& app);
 CommandRunner add_prepare_command(CLI::App& app);
 CommandRunner add_train_command(CLI::App& app);
+CommandRunner add_loss_command(CLI::App& app);
+CommandRunner add_eval_command(CLI::App& app);
+CommandRunner add_plot_command(CLI::App& app);
+
+// Shared by `bit_llama train` and the train_llama program.
+void add_train_options(CLI::App& command, TrainOptions& options);
+int run_training(const TrainOptions& options);
 
 }  // namespace bit_ttt::cli

@@ -34,6 +34,9 @@ int main(int argc, char** argv) {
   add(bit_ttt::cli::add_chat_command);
   add(bit_ttt::cli::add_prepare_command);
   add(bit_ttt::cli::add_train_command);
+  add(bit_ttt::cli::add_loss_command);
+  add(bit_ttt::cli::add_eval_command);
+  add(bit_ttt::cli::add_plot_command);
 
   try {
     app.parse(static_cast<int>(args.size()), args.data());

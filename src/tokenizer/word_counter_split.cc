@@ -78,7 +78,13 @@ size_t last_safe_cut(std::string_view text, const SpecialTokenSplitter& specials
                      size_t search_from) {
   // Only ASCII whitespace is looked for after the cut: it is what real text
   // has at nearly every word end, and it makes the backwards scan trivial.
-  for (size_t pos = text.size(); pos-- > search_from + 1;) {  // pos > search_from, pos >= 1
+  // A special token that could cross the cut must be wholly inside the text,
+  // or whatever comes next might complete it.
+  // So the last candidate leaves max_token_size() - 1 bytes after it (and at
+  // least the one whitespace byte).
+  const size_t n_after = std::max<size_t>(specials.max_token_size(), 2) - 1;
+  if (text.size() <= n_after) return 0;
+  for (size_t pos = text.size() - n_after + 1; pos-- > search_from + 1;) {  // pos > search_from
     if (!is_ascii_space(static_cast<unsigned char>(text[pos]))) continue;
     if (!ends_with_non_space(text, pos)) continue;
     if (specials.crosses(text, pos)) continue;

@@ -1,9 +1,9 @@
 #include "train/checkpoint.h"
 
+#include <unistd.h>
 #include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
-#include <unistd.h>
 
 #include "bit_ttt/error.h"
 #include "core/atomic_file.h"
@@ -44,8 +44,10 @@ AdamWState read_optimizer(const std::filesystem::path& path, const ModelParams& 
   for (const ParamEntry& entry : params.entries) {
     const F32Data m = reader.load_f32("exp_avg." + entry.name, entry.shape);
     const F32Data v = reader.load_f32("exp_avg_sq." + entry.name, entry.shape);
-    std::copy(m.data, m.data + m.count, state.exp_avg.begin() + static_cast<ptrdiff_t>(entry.offset));
-    std::copy(v.data, v.data + v.count, state.exp_avg_sq.begin() + static_cast<ptrdiff_t>(entry.offset));
+    std::copy(m.data, m.data + m.count,
+              state.exp_avg.begin() + static_cast<ptrdiff_t>(entry.offset));
+    std::copy(v.data, v.data + v.count,
+              state.exp_avg_sq.begin() + static_cast<ptrdiff_t>(entry.offset));
   }
   return state;
 }
@@ -64,14 +66,14 @@ void save_checkpoint(const std::filesystem::path& directory, const ModelParams& 
   std::error_code error;
   std::filesystem::create_directories(directory.parent_path(), error);
   if (error) fail(directory.parent_path().string(), ": cannot create directory: ", error.message());
-  const std::filesystem::path temp =
-      directory.parent_path() / (directory.filename().string() + ".tmp-" + std::to_string(getpid()));
+  const std::filesystem::path temp = directory.parent_path() / (directory.filename().string() +
+                                                                ".tmp-" + std::to_string(getpid()));
   std::filesystem::remove_all(temp, error);
   std::filesystem::create_directory(temp, error);
   if (error) fail(temp.string(), ": cannot create directory: ", error.message());
   try {
-    params.save_safetensors(temp / "model.safetensors", {{"format", "bit-ttt-model"},
-                                                         {"step", std::to_string(trainer.step)}});
+    params.save_safetensors(temp / "model.safetensors",
+                            {{"format", "bit-ttt-model"}, {"step", std::to_string(trainer.step)}});
     params.config.save(temp / "config.json");
     if (!tokenizer_json.empty()) write_file_atomically(temp / "tokenizer.json", tokenizer_json);
     write_optimizer(temp / "optimizer.safetensors", params, optimizer);
@@ -80,8 +82,8 @@ void save_checkpoint(const std::filesystem::path& directory, const ModelParams& 
                   {"step", trainer.step},
                   {"n_batches_drawn", trainer.n_batches_drawn},
                   {"n_tokens_seen", trainer.n_tokens_seen},
-                  {"best_val_loss", std::isnan(trainer.best_val_loss) ? Json(nullptr)
-                                                                      : Json(trainer.best_val_loss)},
+                  {"best_val_loss",
+                   std::isnan(trainer.best_val_loss) ? Json(nullptr) : Json(trainer.best_val_loss)},
                   {"options", trainer.options_json.empty() ? Json::object()
                                                            : Json::parse(trainer.options_json)}};
     write_file_atomically(temp / "trainer_state.json", state.dump(2) + "\n");
@@ -100,7 +102,8 @@ Checkpoint load_checkpoint(const std::filesystem::path& directory) {
     fail(directory.string(), ": not a checkpoint directory");
   const std::filesystem::path state_path = directory / "trainer_state.json";
   if (!std::filesystem::exists(state_path))
-    fail(directory.string(), ": not a training checkpoint (no trainer_state.json); to start from "
+    fail(directory.string(),
+         ": not a training checkpoint (no trainer_state.json); to start from "
          "these weights use them as an initial model, not --load");
   Json state;
   try {
@@ -140,7 +143,8 @@ std::vector<std::filesystem::path> list_checkpoints(const std::filesystem::path&
   if (!std::filesystem::is_directory(root)) return found;
   for (const auto& item : std::filesystem::directory_iterator(root)) {
     const std::string name = item.path().filename().string();
-    if (item.is_directory() && name.rfind("step-", 0) == 0 && name.find(".tmp") == std::string::npos)
+    if (item.is_directory() && name.rfind("step-", 0) == 0 &&
+        name.find(".tmp") == std::string::npos)
       found.push_back(item.path());
   }
   std::sort(found.begin(), found.end());
@@ -149,9 +153,13 @@ std::vector<std::filesystem::path> list_checkpoints(const std::filesystem::path&
 
 std::filesystem::path resolve_checkpoint(const std::filesystem::path& path) {
   if (std::filesystem::exists(path / "trainer_state.json")) return path;
+  if (std::filesystem::exists(path / "model.safetensors"))
+    fail(path.string(), ": not a training checkpoint (no trainer_state.json): it holds model "
+         "weights but no optimizer state or data position to resume from");
   const auto found = list_checkpoints(path);
   if (found.empty())
-    fail(path.string(), ": no checkpoint here (expected trainer_state.json, or checkpoints/step-* "
+    fail(path.string(),
+         ": no checkpoint here (expected trainer_state.json, or checkpoints/step-* "
          "inside a training output directory)");
   return found.back();
 }

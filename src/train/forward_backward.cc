@@ -1,3 +1,16 @@
+// The training pass over R = B·T rows (shapes per block; D hidden, d TTT, I MLP, V vocab):
+//
+//   h_in [R,D] ─rms_norm(norm1)→ a1 [R,D] ─BitLinear ttt.down→ k [R,d] ─l2→ f [R,d]
+//     ─ttt_scan (per sequence)→ p = a2 [R,d] ─BitLinear ttt.up→ [R,D] ─(+h_in)→ h_mid [R,D]
+//   h_mid ─rms_norm(norm2)→ a3 [R,D] ─BitLinear gate/up→ gate, up [R,I] ─swiglu→ a4 [R,I]
+//     ─BitLinear down_proj→ [R,D] ─(+h_mid)→ next h_in
+//   h_final ─rms_norm(norm_f)→ hn [R,D] ─lm_head→ logits [rows,V] ─cross-entropy→ loss
+//
+// Saved for the backward, per block: h_in, h_mid, the four BitLinear inputs a1..a4
+// (as x~ in int8 mode, which is all their weight gradients need), f and ‖k‖, gate,
+// up and the RMSNorm scales. The TTT states are not saved: the scan's backward
+// recomputes them per sequence (ops_ttt.h). The backward walks the same graph in
+// reverse with dh = ∂L/∂(residual stream) accumulating each branch's input gradient.
 #include "train/forward_backward.h"
 
 #include <algorithm>
@@ -106,7 +119,7 @@ void find_offsets(const ModelParams& layout, std::vector<LayerOffsets>& layers) 
 // Per-layer buffers hold N blocks of [R, width] back to back.
 template <typename T>
 struct PassBuffers {
-  // Ternary codes (as T) of every BitLinear weight, 5 per layer, and their β.
+  // Ternary codes (as T) of every BitLinear weight, 5 per layer.
   std::vector<T> codes;
   std::vector<int8_t> codes_i8;
   // Saved for the backward, per layer. a1..a4 are the BitLinear inputs: the
@@ -291,7 +304,9 @@ double forward_backward_generic(const ModelParams& layout, std::span<const T> va
   };
   auto add_rows = [&](T* out, const T* a, const T* b, int64_t n) {
     PhaseTimer timer(timings, kResidual);
-    for (int64_t i = 0; i < n; ++i) out[i] = a[i] + b[i];
+    default_thread_pool().parallel_for(n, 4096, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) out[i] = a[i] + b[i];
+    });
   };
 
   // ---- Forward.
@@ -406,7 +421,9 @@ double forward_backward_generic(const ModelParams& layout, std::span<const T> va
   };
   auto add_into = [&](T* acc, const T* delta, int64_t n) {
     PhaseTimer timer(timings, kResidual);
-    for (int64_t i = 0; i < n; ++i) acc[i] += delta[i];
+    default_thread_pool().parallel_for(n, 4096, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) acc[i] += delta[i];
+    });
   };
   for (int64_t l = N - 1; l >= 0; --l) {
     const LayerOffsets& offsets = s.layers[static_cast<size_t>(l)];

@@ -18,6 +18,7 @@
 #include "model/weights.h"
 #include "train/adamw.h"
 #include "train/checkpoint.h"
+#include "train/evaluate.h"
 #include "train/forward_backward.h"
 #include "train/lr_schedule.h"
 
@@ -36,32 +37,6 @@ std::filesystem::path training_file(const std::filesystem::path& data) {
   return data;
 }
 
-// Loss over the validation windows (each sequence from S_0, like training).
-double validation_loss(const ModelParams& params, const data::TokenFile& file, int64_t context,
-                       int64_t batch_size, int64_t max_batches, TrainWorkspace& workspace) {
-  const auto batches = data::validation_batches(file, context, batch_size, max_batches);
-  double weighted = 0.0;
-  int64_t n_predictions = 0;
-  std::vector<int32_t> sequences;
-  for (const data::TokenBatch& batch : batches) {
-    // A sequence is the window's inputs plus its last target: `context` predictions.
-    const int64_t seq_len = batch.context + 1;
-    sequences.resize(static_cast<size_t>(batch.batch_size * seq_len));
-    for (int64_t b = 0; b < batch.batch_size; ++b) {
-      std::copy_n(batch.inputs.begin() + b * batch.context, batch.context,
-                  sequences.begin() + b * seq_len);
-      sequences[static_cast<size_t>(b * seq_len + batch.context)] =
-          batch.targets[static_cast<size_t>((b + 1) * batch.context - 1)];
-    }
-    const double loss =
-        forward_backward(params, sequences, batch.batch_size, seq_len, nullptr, workspace);
-    weighted += loss * static_cast<double>(batch.batch_size * batch.context);
-    n_predictions += batch.batch_size * batch.context;
-  }
-  if (n_predictions == 0) return std::numeric_limits<double>::quiet_NaN();
-  return weighted / static_cast<double>(n_predictions);
-}
-
 // Writes a model directory (no optimizer) atomically: temp dir + rename.
 void save_model_directory(const std::filesystem::path& directory, const ModelParams& params,
                           const std::string& tokenizer_json, int64_t step, double val_loss) {
@@ -70,10 +45,9 @@ void save_model_directory(const std::filesystem::path& directory, const ModelPar
   std::filesystem::remove_all(temp, error);
   std::filesystem::create_directories(temp, error);
   if (error) fail(temp.string(), ": cannot create directory: ", error.message());
-  params.save_safetensors(temp / "model.safetensors",
-                          {{"format", "bit-ttt-model"},
-                           {"step", std::to_string(step)},
-                           {"val_loss", std::to_string(val_loss)}});
+  params.save_safetensors(temp / "model.safetensors", {{"format", "bit-ttt-model"},
+                                                       {"step", std::to_string(step)},
+                                                       {"val_loss", std::to_string(val_loss)}});
   params.config.save(temp / "config.json");
   write_file_atomically(temp / "tokenizer.json", tokenizer_json);
   std::filesystem::remove_all(directory, error);
@@ -135,7 +109,8 @@ TrainResult train(const TrainOptions& options, const std::atomic<bool>* stop_req
   std::filesystem::path tokenizer_path = options.tokenizer;
   if (tokenizer_path.empty()) tokenizer_path = train_path.parent_path() / "tokenizer.json";
   if (!std::filesystem::exists(tokenizer_path))
-    fail("no tokenizer: ", tokenizer_path.string(), " does not exist (pass --tokenizer FILE, the "
+    fail("no tokenizer: ", tokenizer_path.string(),
+         " does not exist (pass --tokenizer FILE, the "
          "tokenizer.json the data was prepared with)");
   const std::string tokenizer_json = read_file_to_string(tokenizer_path);
   const Tokenizer tokenizer = Tokenizer::from_json_text(tokenizer_json, tokenizer_path.string());
@@ -174,14 +149,28 @@ TrainResult train(const TrainOptions& options, const std::atomic<bool>* stop_req
          ": nothing to do (raise --steps to continue training)");
   const int64_t seq_len = options.context_len + 1;  // inputs + the last target
   if (train_file.n_tokens() < seq_len)
-    fail(train_path.string(), " holds ", train_file.n_tokens(), " tokens, fewer than one training "
-         "window of ", seq_len, " (context ", options.context_len, " + 1)");
+    fail(train_path.string(), " holds ", train_file.n_tokens(),
+         " tokens, fewer than one training "
+         "window of ",
+         seq_len, " (context ", options.context_len, " + 1)");
 
   data::BatchSampler sampler(train_file, options.context_len, options.batch_size, options.seed);
   if (state.n_batches_drawn > 0) {
     data::SamplerState sampler_state = sampler.state();
     sampler_state.n_batches_drawn = static_cast<uint64_t>(state.n_batches_drawn);
     sampler.restore(sampler_state);
+  }
+  // Validation reads at most val_batches × batch windows, once.
+  std::vector<int32_t> val_tokens;
+  if (val_file) {
+    int64_t wanted = val_file->n_tokens();
+    if (options.val_batches > 0)
+      wanted = std::min(wanted, options.val_batches * options.batch_size * options.context_len + 1);
+    val_tokens = val_file->read(0, wanted);
+    if (static_cast<int64_t>(val_tokens.size()) < seq_len) {
+      log_warning(val_path.string(), " holds fewer than ", seq_len, " tokens: no validation");
+      val_file.reset();
+    }
   }
   ModelParams grads = ModelParams::zeros(config);
   auto workspace = make_train_workspace();
@@ -191,7 +180,8 @@ TrainResult train(const TrainOptions& options, const std::atomic<bool>* stop_req
 
   std::error_code error;
   std::filesystem::create_directories(options.output_dir, error);
-  if (error) fail(options.output_dir.string(), ": cannot create output directory: ", error.message());
+  if (error)
+    fail(options.output_dir.string(), ": cannot create output directory: ", error.message());
   const auto metrics_path = options.output_dir / "metrics.jsonl";
 
   log_info("training ", config.shape_string(), " (", config.n_parameters() / 1e6, "M parameters, ",
@@ -270,12 +260,13 @@ TrainResult train(const TrainOptions& options, const std::atomic<bool>* stop_req
     if (state.step % options.log_interval == 0 || last || state.step == first_step + 1) {
       const double elapsed = seconds_since(log_start);
       const double rate = static_cast<double>(log_tokens) / std::max(elapsed, 1e-9);
-      const double total_rate = static_cast<double>(state.n_tokens_seen -
-                                                    first_step * tokens_per_step) /
-                                std::max(seconds_since(run_start), 1e-9);
+      const double total_rate =
+          static_cast<double>(state.n_tokens_seen - first_step * tokens_per_step) /
+          std::max(seconds_since(run_start), 1e-9);
       const double eta = static_cast<double>((options.steps - state.step) * tokens_per_step) /
                          std::max(total_rate, 1e-9);
-      std::fprintf(stderr, "step %6lld/%lld | loss %.4f | lr %.2e | grad %.3f | %.0f tok/s | ETA %s\n",
+      std::fprintf(stderr,
+                   "step %6lld/%lld | loss %.4f | lr %.2e | grad %.3f | %.0f tok/s | ETA %s\n",
                    static_cast<long long>(state.step), static_cast<long long>(options.steps),
                    log_loss_sum / static_cast<double>(log_count), lr, grad_norm, rate,
                    format_duration(eta).c_str());
@@ -286,15 +277,17 @@ TrainResult train(const TrainOptions& options, const std::atomic<bool>* stop_req
       log_count = 0;
     }
     if (val_file && (state.step % options.val_interval == 0 || last)) {
-      const double val_loss = validation_loss(params, *val_file, options.context_len,
-                                              options.batch_size, options.val_batches, *workspace);
+      const double val_loss = evaluate_loss(params, val_tokens, options.context_len,
+                                            options.batch_size, 0, *workspace)
+                                  .mean_loss;
       record["val_loss"] = val_loss;
       std::fprintf(stderr, "step %6lld | val loss %.4f | val ppl %.2f\n",
                    static_cast<long long>(state.step), val_loss, std::exp(val_loss));
       if (std::isfinite(val_loss) &&
           (std::isnan(state.best_val_loss) || val_loss < state.best_val_loss)) {
         state.best_val_loss = val_loss;
-        save_model_directory(options.output_dir / "best", params, tokenizer_json, state.step, val_loss);
+        save_model_directory(options.output_dir / "best", params, tokenizer_json, state.step,
+                             val_loss);
       }
       result.best_val_loss = state.best_val_loss;
     }

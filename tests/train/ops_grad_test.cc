@@ -203,11 +203,21 @@ TEST(OpsGradTest, Embedding) {
 }
 
 // The TTT scan through its recurrence: d_f collects every path through later states.
+// d 32 and 64 run the backward's compile-time-width instances, d 4 the generic one.
 TEST(OpsGradTest, TttScan) {
-  const int64_t n_seqs = 3, seq_len = 6, d = 4;
   const int n_slots = 2;
-  for (double eta : {0.5, 1.3}) {
+  for (auto [n_seqs, seq_len, d, eta] :
+       {std::tuple<int64_t, int64_t, int64_t, double>{3, 6, 4, 0.5},
+        {3, 6, 4, 1.3},
+        {2, 5, 32, 0.7},
+        {2, 4, 64, 0.9}}) {
     auto f = random_values(n_seqs * seq_len * d, 1.0, 12);
+    // Unit-length features, as the model feeds the scan: keeps S bounded for large d.
+    for (int64_t r = 0; r < n_seqs * seq_len; ++r) {
+      double norm = 0;
+      for (int64_t i = 0; i < d; ++i) norm += f[r * d + i] * f[r * d + i];
+      for (int64_t i = 0; i < d; ++i) f[r * d + i] /= std::sqrt(norm);
+    }
     const auto probe = random_values(n_seqs * seq_len * d, 1.0, 13);
     std::vector<double> p(f.size());
     std::vector<double> scratch(
@@ -233,7 +243,8 @@ TEST(OpsGradTest, TttScan) {
     std::vector<double> d_f(f.size());
     ttt_scan_backward(d_f.data(), probe.data(), f.data(), n_seqs, seq_len, d, eta, scratch.data(),
                       n_slots);
-    EXPECT_LT(max_relative_difference(d_f, numeric_gradient(f, loss)), kTolerance) << "eta " << eta;
+    EXPECT_LT(max_relative_difference(d_f, numeric_gradient(f, loss)), kTolerance)
+        << "d " << d << " eta " << eta;
   }
 }
 
