@@ -9,6 +9,7 @@ packages=(
   nlohmann-json3-dev libcli11-dev libpcre2-dev libedit-dev
   libgtest-dev libgmock-dev libbenchmark-dev libopenblas-dev
   python3 python3-numpy python3-pytest python3-matplotlib
+  bible-kjv
 )
 
 missing=()

@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
   add(bit_ttt::cli::add_loss_command);
   add(bit_ttt::cli::add_eval_command);
   add(bit_ttt::cli::add_plot_command);
+  add(bit_ttt::cli::add_tokenizer_command);
 
   try {
     app.parse(static_cast<int>(args.size()), args.data());

@@ -6,7 +6,8 @@
 // code point order of their GPT-2 characters (Hugging Face's alphabet order),
 // then one token per merge. The most frequent pair is merged first; ties go to
 // the lexicographically greatest (left bytes, right bytes), which reproduces
-// the bpe-train-reference merges exactly. Training splits the text on the
+// the bpe-train-reference merges exactly (Hugging Face's trainer would take
+// the pair with the smallest ids instead). Training splits the text on the
 // special tokens first (they stay atomic) and pre-tokenizes whole texts, as
 // the encoder does (Hugging Face's file trainer feeds lines instead; the two
 // differ only in runs of whitespace that span a line break).
