@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include "bench_util.h"
 #include "bit_ttt/config.h"
 #include "bit_ttt/model.h"
 #include "core/thread_pool.h"
@@ -21,9 +22,7 @@
 namespace {
 
 using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
+using bit_ttt::bench::seconds_since;
 
 // Best-of-5 memcpy bandwidth over a buffer far larger than the caches (GB/s, read + write counted as read).
 double measure_bandwidth_gb_per_s() {
@@ -61,13 +60,7 @@ int main(int argc, char** argv) {
     else if (arg == "--prompt-tokens") prompt_tokens = std::stoi(next());
     else if (arg == "--mode") mode = next();
     else if (arg == "--threads") {
-      thread_counts.clear();
-      std::string list = next();
-      for (size_t pos = 0; pos < list.size();) {
-        const size_t comma = list.find(',', pos);
-        thread_counts.push_back(std::stoi(list.substr(pos, comma - pos)));
-        pos = comma == std::string::npos ? list.size() : comma + 1;
-      }
+      thread_counts = bit_ttt::bench::parse_int_list(next());
     } else {
       std::fprintf(stderr, "usage: bench_decode [--config FILE] [--threads 1,2] [--decode-tokens N] "
                            "[--prompt-tokens N] [--mode none|int8]\n");

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_util.h"
 #include "bit_ttt/config.h"
 #include "core/thread_pool.h"
 #include "train/forward_backward.h"
@@ -24,15 +25,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr double kPeakGflops = 230.0;
 
-std::vector<int> parse_list(const std::string& text) {
-  std::vector<int> values;
-  for (size_t pos = 0; pos < text.size();) {
-    const size_t comma = text.find(',', pos);
-    values.push_back(std::stoi(text.substr(pos, comma - pos)));
-    pos = comma == std::string::npos ? text.size() : comma + 1;
-  }
-  return values;
-}
 
 }  // namespace
 
@@ -54,7 +46,7 @@ int main(int argc, char** argv) {
     if (arg == "--config")
       config_path = next();
     else if (arg == "--threads")
-      thread_counts = parse_list(next());
+      thread_counts = bit_ttt::bench::parse_int_list(next());
     else if (arg == "--batch")
       batch = std::stoll(next());
     else if (arg == "--seq-len")

@@ -4,7 +4,7 @@
 # King James Bible, package bible-kjv) into a working Bit-TTT model with our own
 # tools — tokenizer training, data preparation, training — and generate from it.
 # About 5 minutes on 2 cores. Everything lands in models/demo/.
-#   STEPS=N   training steps (default 600)
+#   STEPS=N   training steps (default 1200)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$root/scripts/install-deps.sh"
@@ -33,7 +33,7 @@ echo "== 3/5 data: train.bin / val.bin"
 echo "== 4/5 training: D 128, 4 layers, context 128, batch 16"
 rm -rf "$work/run"
 "$bin" train --data "$work/data" --output-dir "$work/run" --dim 128 --layers 4 \
-  --context-len 128 --batch-size 16 --steps "${STEPS:-600}" --lr 2e-3 --min-lr 1e-4 \
+  --context-len 128 --batch-size 16 --steps "${STEPS:-1200}" --lr 2e-3 --min-lr 1e-4 \
   --warmup-steps 50 --save-interval 200 --val-interval 100 --val-batches 8 --log-interval 20
 "$bin" plot --metrics "$work/run" --out "$work/loss.png" --title "Bit-TTT on the KJV Bible"
 

@@ -42,6 +42,23 @@ void write_file_bytes(const std::filesystem::path& path, const std::string& byte
 // Path of a program built next to the tests (build/bin/NAME).
 std::filesystem::path built_program(const std::string& name);
 
+// gtest predicate: EXPECT_TRUE(contains(message, "part")) prints both on failure.
+inline ::testing::AssertionResult contains(const std::string& text, const std::string& part) {
+  if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "'" << text << "' does not contain '" << part << "'";
+}
+
+// The message of the bit_ttt::Error that `body` throws ("" when it throws none).
+template <typename Body>
+std::string error_of(Body&& body) {
+  try {
+    body();
+  } catch (const ::bit_ttt::Error& error) {
+    return error.what();
+  }
+  return "";
+}
+
 // Expects `body` to throw bit_ttt::Error whose message contains every fragment.
 template <typename Body>
 void expect_error(Body body, std::initializer_list<std::string> fragments) {

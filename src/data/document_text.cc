@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bit_ttt/error.h"
-#include "data/utf8_check.h"
+#include "tokenizer/utf8.h"
 
 namespace bit_ttt::data {
 namespace {
@@ -25,8 +25,8 @@ std::string hex_byte(char c) {
 DocumentText document_text(RawDocument& document, const CorpusFile& file,
                            std::string_view jsonl_field) {
   DocumentText result;
-  const size_t bad = find_invalid_utf8(document.bytes);
-  if (bad != kValidUtf8) {
+  const size_t bad = tokenizer::find_invalid_utf8(document.bytes);
+  if (bad != std::string_view::npos) {
     // Lines are only counted here, on the error path.
     const int64_t line =
         document.line + std::count(document.bytes.begin(), document.bytes.begin() + bad, '\n');

@@ -27,21 +27,8 @@ BitLlama& BitLlama::operator=(BitLlama&&) noexcept = default;
 BitLlama::~BitLlama() = default;
 
 BitLlama BitLlama::load(const std::filesystem::path& path, const LoadOptions& options) {
-  std::filesystem::path config_path, weights_path;
-  if (std::filesystem::is_directory(path)) {
-    config_path = path / "config.json";
-    weights_path = path / "model.safetensors";
-  } else if (std::filesystem::exists(path)) {
-    config_path = path.parent_path() / "config.json";
-    weights_path = path;
-  } else {
-    fail(path.string(), ": no such model directory or file");
-  }
-  if (!std::filesystem::exists(config_path))
-    fail(path.string(), ": missing config.json (expected ", config_path.string(), ")");
-  if (!std::filesystem::exists(weights_path))
-    fail(path.string(), ": missing weights file ", weights_path.string());
-  return load(BitLlamaConfig::load(config_path), weights_path, options);
+  const ModelFiles files = resolve_model_files(path);
+  return load(BitLlamaConfig::load(files.config), files.weights, options);
 }
 
 BitLlama BitLlama::load(const BitLlamaConfig& config, const std::filesystem::path& weights_path,

@@ -55,6 +55,24 @@ std::vector<Device> plan_block_devices(const BitLlamaConfig& config, Device devi
   return devices;
 }
 
+ModelFiles resolve_model_files(const std::filesystem::path& path) {
+  ModelFiles files;
+  if (std::filesystem::is_directory(path)) {
+    files.config = path / "config.json";
+    files.weights = path / "model.safetensors";
+  } else if (std::filesystem::exists(path)) {
+    files.config = path.parent_path() / "config.json";
+    files.weights = path;
+  } else {
+    fail(path.string(), ": no such model directory or file");
+  }
+  if (!std::filesystem::exists(files.config))
+    fail(path.string(), ": missing config.json (expected ", files.config.string(), ")");
+  if (!std::filesystem::exists(files.weights))
+    fail(path.string(), ": missing weights file ", files.weights.string());
+  return files;
+}
+
 ModelWeights load_model_weights(const BitLlamaConfig& config,
                                 const std::filesystem::path& weights_path,
                                 const std::vector<Device>& block_devices) {

@@ -51,6 +51,14 @@ void fill_random_init(const BitLlamaConfig& config, uint64_t seed, std::span<flo
 std::vector<Device> plan_block_devices(const BitLlamaConfig& config, Device device,
                                        std::optional<int64_t> n_gpu_layers);
 
+// config.json and the weights file of a model directory, or of a .safetensors
+// file with config.json beside it; clear errors when either is missing.
+struct ModelFiles {
+  std::filesystem::path config;
+  std::filesystem::path weights;
+};
+ModelFiles resolve_model_files(const std::filesystem::path& path);
+
 ModelWeights load_model_weights(const BitLlamaConfig& config,
                                 const std::filesystem::path& weights_path,
                                 const std::vector<Device>& block_devices);

@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -59,6 +60,11 @@ BpeTrainResult train_bpe_on_words(const WordCounts& counts, const BpeTrainOption
 // ByteLevel pre-tokenizer / post-processor / decoder, the specials as special
 // added tokens). The same result always gives the same bytes.
 std::string bpe_tokenizer_json(const BpeTrainResult& result);
+// The tokenizer.json of a byte-level BPE in GPT-2's layout from its parts:
+// vocab by id (every special token must be in it), merges in order.
+std::string byte_level_bpe_json(std::span<const std::string> vocab_by_id,
+                                std::span<const std::pair<std::string, std::string>> merges,
+                                std::span<const std::string> special_tokens);
 // Writes it atomically (a crash leaves the old file or the whole new one).
 void write_bpe_tokenizer(const std::filesystem::path& path, const BpeTrainResult& result);
 

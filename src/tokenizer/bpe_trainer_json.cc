@@ -8,14 +8,16 @@
 
 namespace bit_ttt::tokenizer {
 
-std::string bpe_tokenizer_json(const BpeTrainResult& result) {
+std::string byte_level_bpe_json(std::span<const std::string> vocab_by_id,
+                                std::span<const std::pair<std::string, std::string>> merge_list,
+                                std::span<const std::string> special_tokens) {
   using Json = nlohmann::ordered_json;
   Json vocab = Json::object();
-  for (size_t id = 0; id < result.vocab.size(); ++id) vocab[result.vocab[id]] = id;
-  if (vocab.size() != result.vocab.size()) fail("BPE training: the vocab has a repeated token");
+  for (size_t id = 0; id < vocab_by_id.size(); ++id) vocab[vocab_by_id[id]] = id;
+  if (vocab.size() != vocab_by_id.size()) fail("tokenizer.json: the vocab has a repeated token");
 
   Json merges = Json::array();
-  for (const auto& [left, right] : result.merges) {
+  for (const auto& [left, right] : merge_list) {
     // Byte-level symbols never hold a raw space, so "a b" is unambiguous.
     if (left.find(' ') != std::string::npos || right.find(' ') != std::string::npos)
       fail("BPE training: merge \"", left, "\" + \"", right, "\" holds a space");
@@ -23,9 +25,9 @@ std::string bpe_tokenizer_json(const BpeTrainResult& result) {
   }
 
   Json added = Json::array();
-  for (size_t id = 0; id < result.special_tokens.size(); ++id) {
-    added.push_back(Json{{"id", id},
-                         {"content", result.special_tokens[id]},
+  for (const std::string& token : special_tokens) {
+    added.push_back(Json{{"id", vocab.at(token)},
+                         {"content", token},
                          {"single_word", false},
                          {"lstrip", false},
                          {"rstrip", false},
@@ -68,6 +70,10 @@ std::string bpe_tokenizer_json(const BpeTrainResult& result) {
         {"merges", merges}}},
   };
   return root.dump(2) + "\n";
+}
+
+std::string bpe_tokenizer_json(const BpeTrainResult& result) {
+  return byte_level_bpe_json(result.vocab, result.merges, result.special_tokens);
 }
 
 void write_bpe_tokenizer(const std::filesystem::path& path, const BpeTrainResult& result) {

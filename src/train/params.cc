@@ -26,20 +26,9 @@ ModelParams ModelParams::zeros(const BitLlamaConfig& config) {
 }
 
 ModelParams ModelParams::load(const std::filesystem::path& path) {
-  std::filesystem::path config_path, weights_path;
-  if (std::filesystem::is_directory(path)) {
-    config_path = path / "config.json";
-    weights_path = path / "model.safetensors";
-  } else if (std::filesystem::exists(path)) {
-    config_path = path.parent_path() / "config.json";
-    weights_path = path;
-  } else {
-    fail(path.string(), ": no such model directory or file");
-  }
-  if (!std::filesystem::exists(config_path))
-    fail(path.string(), ": missing config.json (expected ", config_path.string(), ")");
-  if (!std::filesystem::exists(weights_path))
-    fail(path.string(), ": missing weights file ", weights_path.string());
+  const ModelFiles files = resolve_model_files(path);
+  const std::filesystem::path& config_path = files.config;
+  const std::filesystem::path& weights_path = files.weights;
 
   BitLlamaConfig config = BitLlamaConfig::load(config_path);
   config.finalize(config_path.string());

@@ -19,20 +19,8 @@
 namespace bit_ttt {
 namespace {
 
-::testing::AssertionResult contains(const std::string& text, const std::string& part) {
-  if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "'" << text << "' does not contain '" << part << "'";
-}
-
-template <typename Body>
-std::string error_of(Body&& body) {
-  try {
-    body();
-  } catch (const Error& error) {
-    return error.what();
-  }
-  return "";
-}
+using testing::contains;
+using testing::error_of;
 
 // Names in `dir`, to prove no temp file was left behind.
 std::vector<std::string> list_dir(const std::filesystem::path& dir) {

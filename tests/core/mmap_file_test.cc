@@ -15,21 +15,8 @@ namespace {
 
 using namespace std::string_literals;
 
-::testing::AssertionResult contains(const std::string& text, const std::string& part) {
-  if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "'" << text << "' does not contain '" << part << "'";
-}
-
-// The message of the bit_ttt::Error that `body` throws ("" if none).
-template <typename Body>
-std::string error_of(Body&& body) {
-  try {
-    body();
-  } catch (const Error& error) {
-    return error.what();
-  }
-  return "";
-}
+using testing::contains;
+using testing::error_of;
 
 TEST(MappedFile, MapsTheWholeFile) {
   testing::TempDir dir;

@@ -14,20 +14,8 @@
 namespace bit_ttt {
 namespace {
 
-::testing::AssertionResult contains(const std::string& text, const std::string& part) {
-  if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "'" << text << "' does not contain '" << part << "'";
-}
-
-template <typename Body>
-std::string error_of(Body&& body) {
-  try {
-    body();
-  } catch (const Error& error) {
-    return error.what();
-  }
-  return "";
-}
+using testing::contains;
+using testing::error_of;
 
 // The system interpreter: the one with python3-numpy (a pyenv python on PATH may lack it).
 constexpr const char* kPython = "/usr/bin/python3";

@@ -16,20 +16,8 @@
 namespace bit_ttt {
 namespace {
 
-::testing::AssertionResult contains(const std::string& text, const std::string& part) {
-  if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "'" << text << "' does not contain '" << part << "'";
-}
-
-template <typename Body>
-std::string error_of(Body&& body) {
-  try {
-    body();
-  } catch (const Error& error) {
-    return error.what();
-  }
-  return "";
-}
+using testing::contains;
+using testing::error_of;
 
 template <typename T>
 std::span<const std::byte> as_bytes_of(const std::vector<T>& values) {

@@ -1,14 +1,15 @@
-#include "data/utf8_check.h"
+#include "tokenizer/utf8.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
+#include <string_view>
 
 namespace bit_ttt::testing {
 namespace {
 
-using data::find_invalid_utf8;
-using data::kValidUtf8;
+using tokenizer::find_invalid_utf8;
+constexpr size_t kValidUtf8 = std::string_view::npos;
 
 TEST(Utf8Check, AcceptsValidText) {
   EXPECT_EQ(find_invalid_utf8(""), kValidUtf8);
