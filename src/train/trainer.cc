@@ -128,7 +128,12 @@ TrainResult train(const TrainOptions& options, const std::atomic<bool>* stop_req
     optimizer = std::move(checkpoint.optimizer);
     state = checkpoint.trainer;
     log_info("resuming from ", checkpoint_dir.string(), " at step ", state.step);
-    data::check_token_file_matches(train_file, params.config.vocab_size, tokenizer.fingerprint());
+    // The model remembers the tokenizer it was trained with: new data must match it.
+    std::string model_fingerprint = tokenizer.fingerprint();
+    if (auto it = params.config.extra_keys.find("tokenizer_fingerprint");
+        it != params.config.extra_keys.end())
+      model_fingerprint = Json::parse(it->second).get<std::string>();
+    data::check_token_file_matches(train_file, params.config.vocab_size, model_fingerprint);
   } else {
     BitLlamaConfig config;
     config.vocab_size = train_file.vocab_size();
