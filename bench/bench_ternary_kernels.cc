@@ -1,0 +1,299 @@
+// Packed ternary kernels: GEMV / GEMM speed per ISA × format × activation mode,
+// printed as JSON lines.
+//   bench_ternary_kernels [--threads 1,2] [--isa scalar,avx2,avx512] [--rows 1,16,64]
+//                         [--seconds 0.15] [--repeats 3] [--shapes 4096x4096,3072x768]
+// GOP/s counts 2·n_out·n_in per activation row. A GEMV must stream every weight
+// byte once, so weight bytes ÷ time against the machine's memcpy bandwidth
+// (256 MB, best of 5, read + write counted, as bench_decode) is the roofline
+// fraction. "cold" rotates through copies of the matrix totalling ≥ 192 MB, so
+// weights come from DRAM and not from the 32 MB L3 as a hot 4 MB matrix would;
+// "hot" reuses one copy. read_roofline_fraction compares with the read-only
+// bandwidth of the same number of threads (one memcpy thread underestimates two). "int8codes" is
+// the layout the CPU backend uses today (one byte per code, cpu::dot_*_ternary per row), the
+// baseline to beat.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "bench_util.h"
+#include "core/thread_pool.h"
+#include "kernels/cpu/cpu_kernels.h"
+#include "kernels/cpu/isa.h"
+#include "kernels/cpu/ternary_kernels.h"
+#include "kernels/ref/ternary_packed_ref.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using bit_ttt::bench::seconds_since;
+using namespace bit_ttt;
+
+constexpr size_t kColdBytes = size_t{192} << 20;
+
+double measure_memcpy_gb_per_s() {
+  const size_t n_bytes = 256u << 20;
+  std::vector<char> source(n_bytes, 1), destination(n_bytes, 0);
+  double best = 0;
+  for (int i = 0; i < 5; ++i) {
+    const auto start = Clock::now();
+    std::memcpy(destination.data(), source.data(), n_bytes);
+    best = std::max(best, 2.0 * n_bytes / seconds_since(start) / 1e9);
+  }
+  if (destination[n_bytes / 2] != 1) std::abort();
+  return best;
+}
+
+// Read-only bandwidth with the pool's threads (each sums its slice), best of 5.
+double measure_read_gb_per_s(ThreadPool& pool) {
+  const size_t n_words = (256u << 20) / sizeof(uint64_t);
+  std::vector<uint64_t> data(n_words, 3);
+  std::vector<uint64_t> sums(static_cast<size_t>(pool.n_threads()), 0);
+  double best = 0;
+  for (int i = 0; i < 5; ++i) {
+    const auto start = Clock::now();
+    pool.parallel_for(pool.n_threads(), 1, [&](int64_t begin, int64_t end) {
+      for (int64_t part = begin; part < end; ++part) {
+        const size_t lo = n_words * part / pool.n_threads(),
+                     hi = n_words * (part + 1) / pool.n_threads();
+        uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        for (size_t w = lo; w + 4 <= hi; w += 4) {
+          s0 += data[w];
+          s1 += data[w + 1];
+          s2 += data[w + 2];
+          s3 += data[w + 3];
+        }
+        sums[part] = s0 + s1 + s2 + s3;
+      }
+    });
+    best = std::max(best, n_words * sizeof(uint64_t) / seconds_since(start) / 1e9);
+  }
+  if (sums[0] == 0) std::abort();
+  return best;
+}
+
+struct Shape {
+  int64_t n_out, n_in;
+};
+
+std::vector<Shape> parse_shapes(const std::string& text) {
+  std::vector<Shape> shapes;
+  for (size_t pos = 0; pos < text.size();) {
+    const size_t comma = std::min(text.find(',', pos), text.size());
+    const std::string item = text.substr(pos, comma - pos);
+    const size_t x = item.find('x');
+    shapes.push_back({std::stoll(item.substr(0, x)), std::stoll(item.substr(x + 1))});
+    pos = comma + 1;
+  }
+  return shapes;
+}
+
+// `n_copies` copies of the same bytes at distinct addresses (64-byte aligned).
+struct WeightCopies {
+  AlignedBytes bytes;
+  size_t stride = 0;
+  int n_copies = 0;
+  const uint8_t* copy(int i) const { return bytes.data() + stride * static_cast<size_t>(i); }
+};
+
+WeightCopies make_copies(const uint8_t* data, size_t n_bytes, bool cold) {
+  WeightCopies copies;
+  copies.stride = (n_bytes + 63) / 64 * 64;
+  copies.n_copies =
+      cold ? static_cast<int>(std::max<size_t>(2, kColdBytes / copies.stride + 1)) : 1;
+  copies.bytes.resize(copies.stride * copies.n_copies);
+  for (int i = 0; i < copies.n_copies; ++i)
+    std::memcpy(copies.bytes.data() + copies.stride * i, data, n_bytes);
+  return copies;
+}
+
+// Seconds per call of `run(copy_index)`, rotating copies: the best of `repeats`
+// windows of about `budget` seconds each (the best window is the one least
+// disturbed by other processes on a shared machine).
+template <typename Run>
+double time_per_call(int n_copies, double budget, int repeats, const Run& run) {
+  run(0);  // warm up (thread pool, scratch buffers)
+  double best = 1e30;
+  int64_t calls = 0;
+  for (int repeat = 0; repeat < repeats; ++repeat) {
+    int64_t window_calls = 0;
+    const auto start = Clock::now();
+    double elapsed = 0;
+    while (window_calls < 3 || elapsed < budget) {
+      run(static_cast<int>(calls++ % n_copies));
+      ++window_calls;
+      elapsed = seconds_since(start);
+    }
+    best = std::min(best, elapsed / static_cast<double>(window_calls));
+  }
+  return best;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<int> thread_counts = {1, 2};
+  std::vector<int> row_counts = {1, 16, 64};
+  std::vector<Shape> shapes = {{4096, 4096}, {3072, 768}};
+  double budget = 0.15;
+  int repeats = 3;
+  std::vector<cpu::Isa> isas = cpu::supported_isas();
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "%s needs a value\n", arg.c_str());
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (arg == "--threads")
+      thread_counts = bench::parse_int_list(next());
+    else if (arg == "--rows")
+      row_counts = bench::parse_int_list(next());
+    else if (arg == "--seconds")
+      budget = std::stod(next());
+    else if (arg == "--repeats")
+      repeats = std::stoi(next());
+    else if (arg == "--shapes")
+      shapes = parse_shapes(next());
+    else if (arg == "--isa") {
+      isas.clear();
+      const std::string list = next();
+      for (size_t pos = 0; pos < list.size();) {
+        const size_t comma = std::min(list.find(',', pos), list.size());
+        isas.push_back(cpu::parse_isa(list.substr(pos, comma - pos)));
+        pos = comma + 1;
+      }
+    } else {
+      std::fprintf(
+          stderr,
+          "usage: bench_ternary_kernels [--threads 1,2] [--isa scalar,avx2,avx512] "
+          "[--rows 1,16,64] [--seconds 0.15] [--repeats 3] [--shapes 4096x4096,3072x768]\n");
+      return 2;
+    }
+  }
+
+  const double memcpy_bandwidth = measure_memcpy_gb_per_s();
+  std::vector<double> read_bandwidth(65, 0.0);  // by thread count
+  {
+    nlohmann::json info = {{"bench", "bandwidth"},
+                           {"memcpy_gb_per_s", memcpy_bandwidth},
+                           {"cpu", cpu::cpu_features_string()},
+                           {"detected_isa", cpu::isa_name(cpu::detect_isa())}};
+    for (int n_threads : thread_counts) {
+      ThreadPool pool(n_threads);
+      read_bandwidth[std::min(n_threads, 64)] = measure_read_gb_per_s(pool);
+      info["read_gb_per_s_" + std::to_string(n_threads) + "t"] =
+          read_bandwidth[std::min(n_threads, 64)];
+    }
+    std::printf("%s\n", info.dump().c_str());
+    std::fflush(stdout);
+  }
+
+  std::mt19937_64 engine(1);
+  for (const Shape shape : shapes) {
+    std::vector<int8_t> codes(static_cast<size_t>(shape.n_out * shape.n_in));
+    for (auto& c : codes) c = static_cast<int8_t>(static_cast<int>(engine() % 3) - 1);
+    const int max_rows = *std::max_element(row_counts.begin(), row_counts.end());
+    std::vector<int8_t> xq(static_cast<size_t>(max_rows * shape.n_in));
+    std::vector<float> x(xq.size());
+    for (size_t i = 0; i < xq.size(); ++i) {
+      xq[i] = static_cast<int8_t>(static_cast<int>(engine() % 255) - 127);
+      x[i] = static_cast<float>(xq[i]) / 127.0f;
+    }
+    std::vector<int32_t> out_i8(static_cast<size_t>(max_rows * shape.n_out));
+    std::vector<float> out_f32(out_i8.size());
+
+    auto report = [&](const std::string& isa, const std::string& format, const std::string& mode,
+                      int n_rows, int n_threads, bool cold, double seconds, double weight_bytes) {
+      const double ops = 2.0 * shape.n_out * shape.n_in * n_rows;
+      const double weight_gb_per_s = weight_bytes / seconds / 1e9;
+      nlohmann::json result = {
+          {"bench", "ternary_gemm"},
+          {"isa", isa},
+          {"format", format},
+          {"mode", mode},
+          {"n_out", shape.n_out},
+          {"n_in", shape.n_in},
+          {"rows", n_rows},
+          {"threads", n_threads},
+          {"cache", cold ? "cold" : "hot"},
+          {"us_per_call", seconds * 1e6},
+          {"gop_per_s", ops / seconds / 1e9},
+          {"weight_bytes", weight_bytes},
+          {"weight_gb_per_s", weight_gb_per_s},
+          {"roofline_fraction", weight_gb_per_s / memcpy_bandwidth},
+          // against what this many threads can read (a tighter bound
+          // than one memcpy when several cores share DRAM)
+          {"read_roofline_fraction", weight_gb_per_s / read_bandwidth[std::min(n_threads, 64)]}};
+      std::printf("%s\n", result.dump().c_str());
+      std::fflush(stdout);
+    };
+
+    for (int n_threads : thread_counts) {
+      ThreadPool pool(n_threads);
+      // Packed formats × ISAs.
+      for (TernaryFormat format : {TernaryFormat::i2, TernaryFormat::tq1}) {
+        const PackedTernary packed = pack_ternary(format, codes.data(), shape.n_out, shape.n_in, 1);
+        for (bool cold : {true, false}) {
+          const WeightCopies copies = make_copies(packed.data.data(), packed.data.size(), cold);
+          for (cpu::Isa isa : isas) {
+            const cpu::TernaryKernelTable& kernels = cpu::ternary_kernels(isa);
+            for (int n_rows : row_counts) {
+              if (!cold && n_rows > 1) continue;  // hot only matters for the bandwidth-bound GEMV
+              if (isa == cpu::Isa::scalar && n_rows > 1) continue;  // minutes per point
+              for (const std::string mode : {"i8", "f32"}) {
+                const double seconds =
+                    time_per_call(copies.n_copies, budget, repeats, [&](int copy) {
+                      TernaryMatrixView view = packed.view();
+                      view.data = copies.copy(copy);
+                      pool.parallel_for(shape.n_out, 64, [&](int64_t begin, int64_t end) {
+                        if (mode == "i8")
+                          kernels.gemm_i8[static_cast<int>(format)](view, xq.data(), n_rows, begin,
+                                                                    end, out_i8.data());
+                        else
+                          kernels.gemm_f32[static_cast<int>(format)](view, x.data(), n_rows, begin,
+                                                                     end, out_f32.data());
+                      });
+                    });
+                report(std::string(cpu::isa_name(isa)), std::string(ternary_format_name(format)),
+                       mode, n_rows, n_threads, cold, seconds,
+                       static_cast<double>(packed.data.size()));
+              }
+            }
+          }
+        }
+      }
+      // Baseline: today's int8 codes with cpu::dot_*_ternary (one call per row and output).
+      const WeightCopies copies =
+          make_copies(reinterpret_cast<const uint8_t*>(codes.data()), codes.size(), true);
+      for (int n_rows : row_counts) {
+        if (n_rows > 16) continue;
+        for (const std::string mode : {"i8", "f32"}) {
+          const double seconds = time_per_call(copies.n_copies, budget, repeats, [&](int copy) {
+            const int8_t* w = reinterpret_cast<const int8_t*>(copies.copy(copy));
+            pool.parallel_for(shape.n_out, 16, [&](int64_t begin, int64_t end) {
+              for (int64_t o = begin; o < end; ++o)
+                for (int r = 0; r < n_rows; ++r) {
+                  if (mode == "i8")
+                    out_i8[r * shape.n_out + o] = cpu::dot_i8_ternary(
+                        xq.data() + r * shape.n_in, w + o * shape.n_in, shape.n_in);
+                  else
+                    out_f32[r * shape.n_out + o] = cpu::dot_f32_ternary(
+                        x.data() + r * shape.n_in, w + o * shape.n_in, shape.n_in);
+                }
+            });
+          });
+          report(cpu::simd_name(), "int8codes", mode, n_rows, n_threads, true, seconds,
+                 static_cast<double>(codes.size()));
+        }
+      }
+    }
+  }
+  return 0;
+}
