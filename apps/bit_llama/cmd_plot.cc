@@ -1,13 +1,10 @@
 // bit_llama plot: draws the loss curves of a training run (metrics.jsonl) to a
 // PNG with matplotlib (Debian python3-matplotlib), run as a child process.
-#include <cstdio>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <filesystem>
 
 #include "bit_ttt/error.h"
 #include "commands.h"
+#include "common.h"
 
 namespace bit_ttt::cli {
 namespace {
@@ -62,27 +59,7 @@ CommandRunner add_plot_command(CLI::App& app) {
     std::filesystem::path metrics = options->metrics;
     if (std::filesystem::is_directory(metrics)) metrics /= "metrics.jsonl";
     if (!std::filesystem::exists(metrics)) fail(metrics.string(), ": no such metrics file");
-    const std::filesystem::path script =
-        std::filesystem::temp_directory_path() / ("bit_llama_plot_" + std::to_string(getpid()) + ".py");
-    {
-      std::FILE* file = std::fopen(script.c_str(), "w");
-      if (!file) fail(script.string(), ": cannot write the plot script");
-      std::fputs(kPlotScript, file);
-      std::fclose(file);
-    }
-    // Arguments are passed through the environment-free argv of /usr/bin/python3.
-    const pid_t child = fork();
-    if (child == 0) {
-      execl("/usr/bin/python3", "python3", script.c_str(), metrics.c_str(), options->out.c_str(),
-            options->title.c_str(), static_cast<char*>(nullptr));
-      std::_Exit(127);
-    }
-    int status = 0;
-    waitpid(child, &status, 0);
-    std::filesystem::remove(script);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-      fail("plotting failed (needs /usr/bin/python3 with matplotlib: apt-get install "
-           "python3-matplotlib)");
+    run_python_script(kPlotScript, {metrics.string(), options->out, options->title});
     return 0;
   };
 }

@@ -1,20 +1,21 @@
 #include "common.h"
 
+#include <sys/wait.h>
+#include <unistd.h>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
-#include <unistd.h>
 
 #include "bit_ttt/error.h"
 
 namespace bit_ttt::cli {
 
 void ModelOptions::add_to(CLI::App& command, bool model_required) {
-  auto* option = command.add_option("--model,-m", model_path,
-                                    "model directory (config.json, model.safetensors, tokenizer.json)");
+  auto* option = command.add_option(
+      "--model,-m", model_path, "model directory (config.json, model.safetensors, tokenizer.json)");
   if (model_required) option->required();
   command.add_option("--device", device, "cpu or cuda")->capture_default_str();
   command.add_option("--n-gpu-layers", n_gpu_layers,
@@ -40,7 +41,8 @@ LoadOptions ModelOptions::load_options() const {
 }
 
 void SamplingOptions::add_to(CLI::App& command) {
-  command.add_option("--temp,--temperature", params.temperature, "sampling temperature (0 = greedy)")
+  command
+      .add_option("--temp,--temperature", params.temperature, "sampling temperature (0 = greedy)")
       ->capture_default_str();
   command.add_option("--max-tokens,-n", max_tokens, "tokens to generate")->capture_default_str();
   command.add_option("--top-k", params.top_k, "keep the k most likely tokens (0 = off)");
@@ -77,9 +79,15 @@ void on_sigint(int) {
 }
 }  // namespace
 
-void install_interrupt_handler() { std::signal(SIGINT, on_sigint); }
-bool interrupted() { return g_interrupts.load() > 0; }
-void clear_interrupt() { g_interrupts = 0; }
+void install_interrupt_handler() {
+  std::signal(SIGINT, on_sigint);
+}
+bool interrupted() {
+  return g_interrupts.load() > 0;
+}
+void clear_interrupt() {
+  g_interrupts = 0;
+}
 
 std::vector<int32_t> parse_token_list(const std::string& text_or_path) {
   std::vector<int32_t> tokens;
@@ -96,7 +104,8 @@ std::vector<int32_t> parse_token_list(const std::string& text_or_path) {
       if (!list[i].is_number_integer())
         fail(text_or_path, ": element ", i, " is not an integer token id: ", list[i].dump());
       const int64_t value = list[i].get<int64_t>();
-      if (value < 0 || value > INT32_MAX) fail(text_or_path, ": token id ", value, " is out of range");
+      if (value < 0 || value > INT32_MAX)
+        fail(text_or_path, ": token id ", value, " is out of range");
       tokens.push_back(static_cast<int32_t>(value));
     }
     return tokens;
@@ -124,6 +133,35 @@ std::string rate_string(double count, double seconds) {
   char text[64];
   std::snprintf(text, sizeof(text), "%.1f tokens/s", seconds > 0 ? count / seconds : 0.0);
   return text;
+}
+
+void run_python_script(const char* script, const std::vector<std::string>& args) {
+  const std::filesystem::path script_path =
+      std::filesystem::temp_directory_path() /
+      ("bit_llama_script_" + std::to_string(getpid()) + ".py");
+  {
+    std::ofstream file(script_path);
+    file << script;
+    if (!file) fail(script_path.string(), ": cannot write the plot script");
+  }
+  std::vector<std::string> argv_strings = {"python3", script_path.string()};
+  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
+  std::vector<char*> child_argv;
+  for (auto& arg : argv_strings) child_argv.push_back(arg.data());
+  child_argv.push_back(nullptr);
+  std::fflush(nullptr);
+  const pid_t child = fork();
+  if (child == 0) {
+    execv("/usr/bin/python3", child_argv.data());
+    std::_Exit(127);
+  }
+  int status = 0;
+  if (child > 0) waitpid(child, &status, 0);
+  std::filesystem::remove(script_path);
+  if (child < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    fail(
+        "plotting failed (needs /usr/bin/python3 with matplotlib: apt-get install "
+        "python3-matplotlib)");
 }
 
 }  // namespace bit_ttt::cli

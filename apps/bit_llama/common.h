@@ -42,6 +42,10 @@ void clear_interrupt();
 // "1,2,3" or a path to a JSON list file -> token ids.
 std::vector<int32_t> parse_token_list(const std::string& text_or_path);
 
+// Runs a Python script (text) with /usr/bin/python3 and `args`; fails clearly when
+// it exits non-zero (e.g. matplotlib missing). Used to draw plots.
+void run_python_script(const char* script, const std::vector<std::string>& args);
+
 // Human-readable rate: "123.4 tokens/s".
 std::string rate_string(double count, double seconds);
 

@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
   add(bit_ttt::cli::add_eval_command);
   add(bit_ttt::cli::add_plot_command);
   add(bit_ttt::cli::add_tokenizer_command);
+  add(bit_ttt::cli::add_bench_command);
 
   try {
     app.parse(static_cast<int>(args.size()), args.data());

@@ -69,6 +69,8 @@ class BitLlama {
   const std::string& fingerprint() const;
   // Where each block lives, e.g. "embed:cpu blocks 0-7:cpu head:cpu".
   std::string placement_summary() const;
+  // Bytes the weights occupy in memory (packed ternary, embedding, norms, head).
+  int64_t weight_bytes() const;
 
   TttState new_state() const;
 

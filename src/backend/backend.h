@@ -6,22 +6,27 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "bit_ttt/config.h"
 #include "core/tensor.h"
+#include "kernels/ref/ternary_packed_ref.h"
 
 namespace bit_ttt {
 
-// A BitLinear weight prepared for inference: Wq codes in {-1, 0, +1} and β.
-// (Packed 2-bit / base-3 layouts arrive with the fast kernels; the seam stays.)
+// A BitLinear weight prepared for inference: Wq codes in {-1, 0, +1} packed in a
+// kernel layout (kernels/ref/ternary_packed_ref.h) and β. `packed` points into
+// memory owned by `storage` (an owned buffer or a mapped .bitt file) on the
+// backend's device.
 struct TernaryWeight {
-  Tensor codes;  // int8 [n_out, n_in]
+  TernaryMatrixView packed;
   float beta = 0.0f;
   int64_t n_out = 0;
   int64_t n_in = 0;
+  std::shared_ptr<const void> storage;
 };
 
 class Backend {
@@ -36,14 +41,25 @@ class Backend {
   virtual void download(const Tensor& source, void* host_destination) = 0;
   virtual void copy(const Tensor& source, Tensor& destination) = 0;  // same shape, any devices
 
-  // Weights: quantizes a latent float matrix per spec §3 (β over the whole tensor).
-  virtual TernaryWeight prepare_ternary(const Tensor& latent_host) = 0;
+  // Weights: quantizes a latent float matrix per spec §3 (β over the whole tensor)
+  // and packs the codes in `format`.
+  virtual TernaryWeight prepare_ternary(const Tensor& latent_host,
+                                        TernaryFormat format = TernaryFormat::i2) = 0;
+  // Already packed weights in host memory (a mapped .bitt file) that `owner` keeps
+  // alive: zero-copy on the CPU.
+  virtual TernaryWeight upload_ternary(const TernaryMatrixView& packed_host, float beta,
+                                       std::shared_ptr<const void> owner) = 0;
 
   // Ops. `out` is preallocated with the right shape on this device.
   virtual void embedding(const Tensor& table, std::span<const int32_t> ids, Tensor& out) = 0;
   virtual void rms_norm(const Tensor& x, const Tensor& weight, float eps, Tensor& out) = 0;
   virtual void bit_linear(const Tensor& x, const TernaryWeight& weight, ActivationQuant mode,
                           Tensor& out) = 0;
+  // Two projections of the same input (gate and up): one activation quantization
+  // and one parallel loop; each output equals its own bit_linear bit for bit.
+  virtual void bit_linear_pair(const Tensor& x, const TernaryWeight& weight_a,
+                               const TernaryWeight& weight_b, ActivationQuant mode, Tensor& out_a,
+                               Tensor& out_b) = 0;
   virtual void dense_linear(const Tensor& x, const Tensor& weight, Tensor& out) = 0;
   virtual void swiglu(const Tensor& gate, const Tensor& up, Tensor& out) = 0;
   virtual void add_in_place(Tensor& accumulator, const Tensor& delta) = 0;

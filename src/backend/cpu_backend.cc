@@ -1,22 +1,98 @@
 // CPU implementation of the Backend seam: kernels/cpu row kernels spread over the
 // default thread pool. Work is split over output rows (weight rows for linears),
 // so each output value is computed by exactly one thread in a fixed order.
+#include <algorithm>
 #include <cstring>
+#include <memory>
 
 #include "backend/backend.h"
 #include "bit_ttt/error.h"
 #include "core/thread_pool.h"
 #include "kernels/cpu/cpu_kernels.h"
+#include "kernels/cpu/ternary_kernels.h"
 #include "kernels/ref/ref_kernels.h"
 
 namespace bit_ttt {
 namespace {
 
-void check_cpu(const Tensor& t) { BT_CHECK(t.device() == Device::cpu && !t.empty()); }
+void check_cpu(const Tensor& t) {
+  BT_CHECK(t.device() == Device::cpu && !t.empty());
+}
 
 // Rows × columns of a 2-D activation.
-int64_t n_rows(const Tensor& t) { return t.rank() == 1 ? 1 : t.dim(0); }
-int64_t n_cols(const Tensor& t) { return t.shape().back(); }
+int64_t n_rows(const Tensor& t) {
+  return t.rank() == 1 ? 1 : t.dim(0);
+}
+int64_t n_cols(const Tensor& t) {
+  return t.shape().back();
+}
+
+// Grain of the parallel loops over weight rows: enough rows per thread that the
+// kernels' 4-row tiles and the output cache lines are not split too finely.
+constexpr int64_t kLinearGrain = 32;
+
+// Projections of the same input x [rows, n_in], all parallel over the weights' rows
+// concatenated (one loop, so two small projections still fill both cores).
+// int8 mode: each row of x is quantized once (γ), the packed kernels return exact
+// int32 sums, scaled by β·γ/127. none: float sums scaled by β.
+void bit_linears(const Tensor& x, std::span<const TernaryWeight* const> weights,
+                 ActivationQuant mode, std::span<Tensor* const> outs) {
+  check_cpu(x);
+  const int64_t rows = n_rows(x), n_in = n_cols(x);
+  int64_t total_out = 0;
+  for (size_t i = 0; i < weights.size(); ++i) {
+    check_cpu(*outs[i]);
+    BT_CHECK(weights[i]->n_in == n_in && outs[i]->numel() == rows * weights[i]->n_out);
+    total_out += weights[i]->n_out;
+  }
+  const float* in = x.data<float>();
+  // Scratch is per calling thread so independent forwards (server slots) can run
+  // concurrently; plain pointers, because a lambda running on a worker must not
+  // name the caller's thread_locals.
+  thread_local std::vector<int8_t> quantized;
+  thread_local std::vector<float> gammas;
+  thread_local std::vector<int32_t> sums;
+  int8_t* xq = nullptr;
+  float* row_gammas = nullptr;
+  int32_t* int_sums = nullptr;
+  if (mode == ActivationQuant::int8) {
+    quantized.resize(static_cast<size_t>(rows * n_in));
+    gammas.resize(static_cast<size_t>(rows));
+    sums.resize(static_cast<size_t>(rows * total_out));
+    xq = quantized.data();
+    row_gammas = gammas.data();
+    int_sums = sums.data();
+    default_thread_pool().parallel_for(rows, 8, [&](int64_t begin, int64_t end) {
+      for (int64_t r = begin; r < end; ++r)
+        row_gammas[r] = cpu::ternary_quantize_row_i8(in + r * n_in, n_in, xq + r * n_in);
+    });
+  }
+  default_thread_pool().parallel_for(total_out, kLinearGrain, [&](int64_t begin, int64_t end) {
+    int64_t first = 0;  // index of weights[i]'s first row in the concatenation
+    for (size_t i = 0; i < weights.size(); ++i) {
+      const TernaryWeight& w = *weights[i];
+      const int64_t lo = std::max(begin, first) - first,
+                    hi = std::min(end, first + w.n_out) - first;
+      float* out = outs[i]->data<float>();
+      if (lo < hi) {
+        if (mode == ActivationQuant::int8) {
+          int32_t* sum = int_sums + first * rows;  // this weight's [rows, n_out] block
+          cpu::ternary_gemm_i8(w.packed, xq, rows, lo, hi, sum);
+          for (int64_t r = 0; r < rows; ++r) {
+            const float scale = w.beta * row_gammas[r] / 127.0f;
+            for (int64_t o = lo; o < hi; ++o)
+              out[r * w.n_out + o] = scale * static_cast<float>(sum[r * w.n_out + o]);
+          }
+        } else {
+          cpu::ternary_gemm_f32(w.packed, in, rows, lo, hi, out);
+          for (int64_t r = 0; r < rows; ++r)
+            for (int64_t o = lo; o < hi; ++o) out[r * w.n_out + o] *= w.beta;
+        }
+      }
+      first += w.n_out;
+    }
+  });
+}
 
 class CpuBackend final : public Backend {
  public:
@@ -44,16 +120,21 @@ class CpuBackend final : public Backend {
     std::memmove(destination.raw(), source.raw(), source.n_bytes());
   }
 
-  TernaryWeight prepare_ternary(const Tensor& latent_host) override {
+  TernaryWeight prepare_ternary(const Tensor& latent_host, TernaryFormat format) override {
     check_cpu(latent_host);
     BT_CHECK(latent_host.rank() == 2 && latent_host.dtype() == DType::f32);
-    TernaryWeight weight;
-    weight.n_out = latent_host.dim(0);
-    weight.n_in = latent_host.dim(1);
-    weight.codes = Tensor::zeros_cpu(DType::i8, {weight.n_out, weight.n_in});
-    weight.beta = ref::ternary_quantize(latent_host.data<float>(), latent_host.numel(),
-                                        weight.codes.data<int8_t>());
-    return weight;
+    const int64_t n_out = latent_host.dim(0), n_in = latent_host.dim(1);
+    std::vector<int8_t> codes(static_cast<size_t>(n_out * n_in));
+    const float beta =
+        ref::ternary_quantize(latent_host.data<float>(), latent_host.numel(), codes.data());
+    auto packed =
+        std::make_shared<PackedTernary>(pack_ternary(format, codes.data(), n_out, n_in, beta));
+    return {packed->view(), beta, n_out, n_in, packed};
+  }
+
+  TernaryWeight upload_ternary(const TernaryMatrixView& packed_host, float beta,
+                               std::shared_ptr<const void> owner) override {
+    return {packed_host, beta, packed_host.n_out, packed_host.n_in, std::move(owner)};
   }
 
   void embedding(const Tensor& table, std::span<const int32_t> ids, Tensor& out) override {
@@ -84,44 +165,17 @@ class CpuBackend final : public Backend {
 
   void bit_linear(const Tensor& x, const TernaryWeight& weight, ActivationQuant mode,
                   Tensor& out) override {
-    check_cpu(x);
-    check_cpu(out);
-    const int64_t rows = n_rows(x), n_in = weight.n_in, n_out = weight.n_out;
-    BT_CHECK(n_cols(x) == n_in && out.numel() == rows * n_out);
-    const float* in = x.data<float>();
-    const int8_t* codes = weight.codes.data<int8_t>();
-    float* result = out.data<float>();
-    if (mode == ActivationQuant::none) {
-      default_thread_pool().parallel_for(n_out, 16, [&](int64_t begin, int64_t end) {
-        for (int64_t o = begin; o < end; ++o)
-          for (int64_t r = 0; r < rows; ++r)
-            result[r * n_out + o] =
-                weight.beta * cpu::dot_f32_ternary(in + r * n_in, codes + o * n_in, n_in);
-      });
-      return;
-    }
-    // int8: quantize each activation row once, then integer dots. Scratch is per
-    // calling thread so independent forwards (server slots) can run concurrently.
-    thread_local std::vector<int8_t> quantized;
-    thread_local std::vector<float> scales;
-    quantized.resize(static_cast<size_t>(rows * n_in));
-    scales.resize(static_cast<size_t>(rows));
-    // Plain pointers: a lambda running on a worker must not name the thread_locals.
-    int8_t* quantized_rows = quantized.data();
-    float* row_scales = scales.data();
-    default_thread_pool().parallel_for(rows, 4, [&](int64_t begin, int64_t end) {
-      for (int64_t r = begin; r < end; ++r) {
-        const float gamma = cpu::int8_quantize_row(in + r * n_in, n_in, quantized_rows + r * n_in);
-        row_scales[r] = weight.beta * gamma / 127.0f;
-      }
-    });
-    default_thread_pool().parallel_for(n_out, 16, [&](int64_t begin, int64_t end) {
-      for (int64_t o = begin; o < end; ++o)
-        for (int64_t r = 0; r < rows; ++r)
-          result[r * n_out + o] =
-              row_scales[r] * static_cast<float>(cpu::dot_i8_ternary(quantized_rows + r * n_in,
-                                                                      codes + o * n_in, n_in));
-    });
+    const TernaryWeight* weights[] = {&weight};
+    Tensor* outs[] = {&out};
+    bit_linears(x, weights, mode, outs);
+  }
+
+  void bit_linear_pair(const Tensor& x, const TernaryWeight& weight_a,
+                       const TernaryWeight& weight_b, ActivationQuant mode, Tensor& out_a,
+                       Tensor& out_b) override {
+    const TernaryWeight* weights[] = {&weight_a, &weight_b};
+    Tensor* outs[] = {&out_a, &out_b};
+    bit_linears(x, weights, mode, outs);
   }
 
   void dense_linear(const Tensor& x, const Tensor& weight, Tensor& out) override {
@@ -180,12 +234,15 @@ Backend& cpu_backend() {
   return backend;
 }
 
-bool device_available(Device device) { return device == Device::cpu; }
+bool device_available(Device device) {
+  return device == Device::cpu;
+}
 
 Backend& backend_for(Device device) {
   if (device == Device::cpu) return cpu_backend();
-  fail("device 'cuda' is not available: this build of Bit-TTT has no CUDA backend "
-       "(use --device cpu)");
+  fail(
+      "device 'cuda' is not available: this build of Bit-TTT has no CUDA backend "
+      "(use --device cpu)");
 }
 
 Device parse_device(std::string_view name) {

@@ -13,7 +13,9 @@ namespace {
 constexpr const char* kStateFormat = "bit-ttt-state";
 constexpr const char* kStateVersion = "1";
 
-std::string state_tensor_name(int64_t layer) { return concat("layers.", layer, ".ttt.state"); }
+std::string state_tensor_name(int64_t layer) {
+  return concat("layers.", layer, ".ttt.state");
+}
 
 void apply_thread_option(int n_threads) {
   if (n_threads > 0) set_default_thread_count(n_threads);
@@ -38,13 +40,29 @@ BitLlama BitLlama::load(const BitLlamaConfig& config, const std::filesystem::pat
   checked.finalize(weights_path.string());
   const Device device = parse_device(options.device);
   auto impl = std::make_unique<Impl>();
-  impl->weights = load_model_weights(
-      checked, weights_path, plan_block_devices(checked, device, options.n_gpu_layers));
+  impl->weights = load_model_weights(checked, weights_path,
+                                     plan_block_devices(checked, device, options.n_gpu_layers));
   return BitLlama(std::move(impl));
 }
 
-const BitLlamaConfig& BitLlama::config() const { return impl_->weights.config; }
-const std::string& BitLlama::fingerprint() const { return impl_->weights.fingerprint; }
+const BitLlamaConfig& BitLlama::config() const {
+  return impl_->weights.config;
+}
+const std::string& BitLlama::fingerprint() const {
+  return impl_->weights.fingerprint;
+}
+
+int64_t BitLlama::weight_bytes() const {
+  const ModelWeights& w = impl_->weights;
+  int64_t bytes = w.embed.n_bytes() + w.norm_f.n_bytes() + w.lm_head.n_bytes();
+  for (const BlockWeights& block : w.blocks) {
+    bytes += block.norm1.n_bytes() + block.norm2.n_bytes();
+    for (const TernaryWeight* t :
+         {&block.ttt_down, &block.ttt_up, &block.gate_proj, &block.up_proj, &block.down_proj})
+      bytes += t->packed.n_out * t->packed.row_stride_bytes;
+  }
+  return bytes;
+}
 
 std::string BitLlama::placement_summary() const {
   const ModelWeights& w = impl_->weights;
@@ -52,7 +70,8 @@ std::string BitLlama::placement_summary() const {
   size_t begin = 0;
   for (size_t i = 1; i <= w.blocks.size(); ++i) {
     if (i == w.blocks.size() || w.blocks[i].backend != w.blocks[begin].backend) {
-      text += concat(" blocks ", begin, "-", i - 1, ":", device_name(w.blocks[begin].backend->device()));
+      text += concat(" blocks ", begin, "-", i - 1, ":",
+                     device_name(w.blocks[begin].backend->device()));
       begin = i;
     }
   }
@@ -96,7 +115,9 @@ void BitLlama::save_state(const TttState& state, const std::filesystem::path& pa
   for (int64_t i = 0; i < c.num_layers; ++i) host_layers.push_back(state.layer_to_host(i));
   for (int64_t i = 0; i < c.num_layers; ++i) {
     const auto& values = host_layers[static_cast<size_t>(i)];
-    tensors.push_back({state_tensor_name(i), DType::f32, {c.ttt_dim, c.ttt_dim},
+    tensors.push_back({state_tensor_name(i),
+                       DType::f32,
+                       {c.ttt_dim, c.ttt_dim},
                        std::as_bytes(std::span<const float>(values))});
   }
   const std::map<std::string, std::string> metadata = {

@@ -62,8 +62,7 @@ void run_block(const BlockWeights& block, const BitLlamaConfig& c, Tensor& state
 
   // h = h + SwiGLU(RMSNorm(h; norm2))
   b.rms_norm(hidden, block.norm2, c.rms_norm_eps, normed);
-  b.bit_linear(normed, block.gate_proj, mode, gate);
-  b.bit_linear(normed, block.up_proj, mode, up);
+  b.bit_linear_pair(normed, block.gate_proj, block.up_proj, mode, gate, up);
   b.swiglu(gate, up, activated);
   b.bit_linear(activated, block.down_proj, mode, block_out);
   b.add_in_place(hidden, block_out);

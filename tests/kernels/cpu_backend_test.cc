@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstring>
 #include <random>
+#include <tuple>
 #include <vector>
 
 #include "backend/backend.h"
@@ -23,19 +24,23 @@ Tensor random_tensor(std::vector<int64_t> shape, uint64_t seed, float scale = 1.
   return t;
 }
 
-class BitLinearTest : public ::testing::TestWithParam<ActivationQuant> {};
+class BitLinearTest : public ::testing::TestWithParam<std::tuple<ActivationQuant, TernaryFormat>> {
+};
 
 TEST_P(BitLinearTest, MatchesReferenceAndBatchedEqualsSingleRows) {
-  const ActivationQuant mode = GetParam();
+  const auto [mode, format] = GetParam();
   Backend& backend = cpu_backend();
   const int64_t n_out = 37, n_in = 70, rows = 5;
   Tensor latent = random_tensor({n_out, n_in}, 11, 0.02f);
-  TernaryWeight weight = backend.prepare_ternary(latent);
+  TernaryWeight weight = backend.prepare_ternary(latent, format);
 
   std::vector<int8_t> ref_codes(n_out * n_in);
-  const float ref_beta = ref::ternary_quantize(latent.data<float>(), latent.numel(), ref_codes.data());
+  const float ref_beta =
+      ref::ternary_quantize(latent.data<float>(), latent.numel(), ref_codes.data());
   EXPECT_EQ(weight.beta, ref_beta);
-  EXPECT_EQ(0, std::memcmp(weight.codes.data<int8_t>(), ref_codes.data(), ref_codes.size()));
+  std::vector<int8_t> codes(ref_codes.size());
+  unpack_ternary(weight.packed, codes.data());
+  EXPECT_EQ(0, std::memcmp(codes.data(), ref_codes.data(), ref_codes.size()));
 
   Tensor x = random_tensor({rows, n_in}, 12);
   Tensor batched = backend.empty(DType::f32, {rows, n_out});
@@ -54,12 +59,35 @@ TEST_P(BitLinearTest, MatchesReferenceAndBatchedEqualsSingleRows) {
       ref::bit_linear_row_i8(x.data<float>() + r * n_in, ref_codes.data(), ref_beta, n_out, n_in,
                              scratch.data(), expected.data());
     for (int64_t o = 0; o < n_out; ++o)
-      EXPECT_NEAR(batched.data<float>()[r * n_out + o], expected[o], 1e-5 * (1 + std::fabs(expected[o])));
+      EXPECT_NEAR(batched.data<float>()[r * n_out + o], expected[o],
+                  1e-5 * (1 + std::fabs(expected[o])));
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(BothModes, BitLinearTest,
-                         ::testing::Values(ActivationQuant::none, ActivationQuant::int8));
+// The gate/up pair: one quantization and one loop, each output bit for bit its own
+// bit_linear, including when the two weights have different heights.
+TEST_P(BitLinearTest, PairEqualsTwoSingleProjections) {
+  const auto [mode, format] = GetParam();
+  Backend& backend = cpu_backend();
+  const int64_t n_in = 300, rows = 3;
+  TernaryWeight a = backend.prepare_ternary(random_tensor({129, n_in}, 41, 0.02f), format);
+  TernaryWeight b = backend.prepare_ternary(random_tensor({64, n_in}, 42, 0.02f), format);
+  Tensor x = random_tensor({rows, n_in}, 43);
+  Tensor out_a = backend.empty(DType::f32, {rows, 129}),
+         out_b = backend.empty(DType::f32, {rows, 64});
+  backend.bit_linear_pair(x, a, b, mode, out_a, out_b);
+  Tensor single_a = backend.empty(DType::f32, {rows, 129}),
+         single_b = backend.empty(DType::f32, {rows, 64});
+  backend.bit_linear(x, a, mode, single_a);
+  backend.bit_linear(x, b, mode, single_b);
+  EXPECT_EQ(0, std::memcmp(out_a.raw(), single_a.raw(), out_a.n_bytes()));
+  EXPECT_EQ(0, std::memcmp(out_b.raw(), single_b.raw(), out_b.n_bytes()));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    ModesAndFormats, BitLinearTest,
+    ::testing::Combine(::testing::Values(ActivationQuant::none, ActivationQuant::int8),
+                       ::testing::Values(TernaryFormat::i2, TernaryFormat::tq1)));
 
 TEST(CpuBackend, DenseLinearRmsNormSwigluTttScan) {
   Backend& backend = cpu_backend();
@@ -78,9 +106,11 @@ TEST(CpuBackend, DenseLinearRmsNormSwigluTttScan) {
   backend.rms_norm(x, norm_w, 1e-5f, normed);
   std::vector<float> expected(n_in);
   for (int64_t r = 0; r < rows; ++r) {
-    ref::rms_norm_row(x.data<float>() + r * n_in, norm_w.data<float>(), 1e-5f, n_in, expected.data());
+    ref::rms_norm_row(x.data<float>() + r * n_in, norm_w.data<float>(), 1e-5f, n_in,
+                      expected.data());
     for (int64_t i = 0; i < n_in; ++i)
-      EXPECT_NEAR(normed.data<float>()[r * n_in + i], expected[i], 1e-5 * (1 + std::fabs(expected[i])));
+      EXPECT_NEAR(normed.data<float>()[r * n_in + i], expected[i],
+                  1e-5 * (1 + std::fabs(expected[i])));
   }
 
   Tensor f = random_tensor({rows, d}, 24);
