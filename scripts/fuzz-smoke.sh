@@ -12,7 +12,7 @@ seconds="${1:-20}"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${BUILD_DIR:-$root/build-fuzz}"
 jobs="${JOBS:-$(nproc)}"
-fuzzers=(safetensors npy)
+fuzzers=(safetensors npy bitt)
 
 CC=clang CXX=clang++ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DBIT_TTT_FUZZ=ON -DBIT_TTT_BUILD_TESTS=OFF -DBIT_TTT_BUILD_BENCH=OFF >/dev/null

@@ -48,7 +48,8 @@ CommandRunner add_chat_command(CLI::App& app) {
     const bool interactive = isatty(STDIN_FILENO) != 0;
     install_interrupt_handler();
     std::fprintf(stderr, "bit_llama chat: %s (%s). Ctrl-C stops a reply, Ctrl-D quits.\n%s",
-                 options->model.model_path.c_str(), llama.model().placement_summary().c_str(), kHelp);
+                 options->model.model_path.c_str(), llama.model().placement_summary().c_str(),
+                 kHelp);
     std::string line;
     while (read_line(interactive, line)) {
       if (line.empty()) continue;
@@ -70,12 +71,12 @@ CommandRunner add_chat_command(CLI::App& app) {
             if (argument.empty()) fail(verb, " needs a file name");
             if (verb == "/save") {
               llama.save_state(argument);
-              std::printf("saved memory (%lld tokens) to %s\n", static_cast<long long>(llama.n_tokens()),
-                          argument.c_str());
+              std::printf("saved memory (%lld tokens) to %s\n",
+                          static_cast<long long>(llama.n_tokens()), argument.c_str());
             } else {
               llama.load_state(argument);
-              std::printf("loaded memory (%lld tokens) from %s\n", static_cast<long long>(llama.n_tokens()),
-                          argument.c_str());
+              std::printf("loaded memory (%lld tokens) from %s\n",
+                          static_cast<long long>(llama.n_tokens()), argument.c_str());
             }
           } else if (verb == "/temp") {
             SamplingParams params = generate_options.sampling;
@@ -105,11 +106,12 @@ CommandRunner add_chat_command(CLI::App& app) {
               return !interrupted();
             });
         std::printf("\n");
-        std::fprintf(stderr, "[%lld tokens, %s, memory %lld tokens]\n",
-                     static_cast<long long>(result.n_generated_tokens),
-                     rate_string(static_cast<double>(result.n_generated_tokens), result.generate_seconds)
-                         .c_str(),
-                     static_cast<long long>(llama.n_tokens()));
+        std::fprintf(
+            stderr, "[%lld tokens, %s, memory %lld tokens]\n",
+            static_cast<long long>(result.n_generated_tokens),
+            rate_string(static_cast<double>(result.n_generated_tokens), result.generate_seconds)
+                .c_str(),
+            static_cast<long long>(llama.n_tokens()));
       } catch (const Error& error) {
         std::printf("error: %s\n", error.what());
       }

@@ -5,9 +5,9 @@
 #include "bit_ttt/error.h"
 #include "bit_ttt/tokenizer.h"
 #include "commands.h"
-#include "core/thread_pool.h"
 #include "common.h"
 #include "core/read_file.h"
+#include "core/thread_pool.h"
 #include "data/token_file.h"
 #include "data/token_file_check.h"
 #include "train/evaluate.h"
@@ -24,13 +24,16 @@ CommandRunner add_eval_command(CLI::App& app) {
   auto options = std::make_shared<Options>();
   CLI::App* command = app.add_subcommand("eval", "mean loss and perplexity on held-out text");
   command->add_option("--model,-m", options->model, "model directory")->required();
-  command->add_option("--data", options->data, "a .txt file (tokenized with the model's "
-                                                "tokenizer) or a .bin token file")
+  command
+      ->add_option("--data", options->data,
+                   "a .txt file (tokenized with the model's "
+                   "tokenizer) or a .bin token file")
       ->required()
       ->check(CLI::ExistingFile);
   command->add_option("--context-len", options->context_len, "tokens per window")
       ->capture_default_str();
-  command->add_option("--batch-size", options->batch_size, "windows per batch")->capture_default_str();
+  command->add_option("--batch-size", options->batch_size, "windows per batch")
+      ->capture_default_str();
   command->add_option("--max-windows", options->max_windows, "evaluate at most this many windows");
   command->add_option("--threads,-t", options->n_threads, "CPU threads (0 = every core)");
 

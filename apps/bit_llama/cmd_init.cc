@@ -25,9 +25,10 @@ CommandRunner add_init_command(CLI::App& app) {
   command->add_option("--seed,-s", options->seed, "random seed (same seed => same weights)")
       ->capture_default_str();
   command->add_option("--out,-o", options->out_dir, "output model directory")->required();
-  command->add_option("--tokenizer", options->tokenizer_path,
-                      "tokenizer.json to copy into the model (default: a byte-level tokenizer "
-                      "with <|endoftext|>, 257 tokens)")
+  command
+      ->add_option("--tokenizer", options->tokenizer_path,
+                   "tokenizer.json to copy into the model (default: a byte-level tokenizer "
+                   "with <|endoftext|>, 257 tokens)")
       ->check(CLI::ExistingFile);
 
   return [options] {
@@ -46,11 +47,11 @@ CommandRunner add_init_command(CLI::App& app) {
     }
     write_random_model(config, options->seed, out);
     if (!tokenizer_json.empty()) write_file_atomically(out / "tokenizer.json", tokenizer_json);
-    std::fprintf(stderr, "wrote %s: %s, %.2fM parameters, seed %llu%s\n", out.string().c_str(),
-                 config.shape_string().c_str(), static_cast<double>(config.n_parameters()) / 1e6,
-                 static_cast<unsigned long long>(options->seed),
-                 tokenizer_json.empty() ? " (no tokenizer: vocab_size < 257, pass --tokenizer)"
-                                        : "");
+    std::fprintf(
+        stderr, "wrote %s: %s, %.2fM parameters, seed %llu%s\n", out.string().c_str(),
+        config.shape_string().c_str(), static_cast<double>(config.n_parameters()) / 1e6,
+        static_cast<unsigned long long>(options->seed),
+        tokenizer_json.empty() ? " (no tokenizer: vocab_size < 257, pass --tokenizer)" : "");
     return 0;
   };
 }

@@ -37,7 +37,8 @@ CommandRunner add_logits_command(CLI::App& app) {
     if (tokens.empty()) fail("--tokens: no token ids given");
     const BitLlama model = BitLlama::load(options->model.model_path, options->model.load_options());
     const int64_t n_vocab = model.config().vocab_size;
-    TttState state = options->state_in.empty() ? model.new_state() : model.load_state(options->state_in);
+    TttState state =
+        options->state_in.empty() ? model.new_state() : model.load_state(options->state_in);
     std::vector<float> logits(tokens.size() * static_cast<size_t>(n_vocab));
     if (options->streaming) {
       for (size_t t = 0; t < tokens.size(); ++t)

@@ -5,8 +5,8 @@
 
 #include "bit_ttt/error.h"
 #include "commands.h"
-#include "core/thread_pool.h"
 #include "common.h"
+#include "core/thread_pool.h"
 #include "train/forward_backward.h"
 #include "train/params.h"
 
@@ -44,9 +44,9 @@ CommandRunner add_loss_command(CLI::App& app) {
     }
     ModelParams grads = ModelParams::zeros(params.config);
     const double loss = forward_backward(params, tokens, 1, n, &grads, *workspace);
-    grads.save_safetensors(options->grads_out, {{"format", "bit-ttt-gradients"},
-                                                {"loss", concat(loss)},
-                                                {"n_tokens", std::to_string(n)}});
+    grads.save_safetensors(
+        options->grads_out,
+        {{"format", "bit-ttt-gradients"}, {"loss", concat(loss)}, {"n_tokens", std::to_string(n)}});
     std::printf("%.9g\n", loss);
     return 0;
   };

@@ -49,8 +49,9 @@ CommandRunner add_plot_command(CLI::App& app) {
   };
   auto options = std::make_shared<Options>();
   CLI::App* command = app.add_subcommand("plot", "draw the loss curves of a run to a PNG");
-  command->add_option("--metrics", options->metrics,
-                      "metrics.jsonl of a run (or the run's output directory)")
+  command
+      ->add_option("--metrics", options->metrics,
+                   "metrics.jsonl of a run (or the run's output directory)")
       ->required();
   command->add_option("--out,-o", options->out, "output PNG")->required();
   command->add_option("--title", options->title, "plot title");

@@ -54,17 +54,18 @@ CommandRunner add_run_command(CLI::App& app) {
     std::fflush(stdout);
     if (!options->state_out.empty()) llama.save_state(options->state_out);
     if (!options->quiet) {
-      std::fprintf(stderr,
-                   "\nload: %.0f ms | prompt: %lld tokens, %.1f ms (%s) | generated: %lld tokens, "
-                   "%.1f ms (%s) | finish: %s | memory: %lld tokens\n",
-                   load_seconds * 1e3, static_cast<long long>(result.n_prompt_tokens),
-                   result.prompt_seconds * 1e3,
-                   rate_string(static_cast<double>(result.n_prompt_tokens), result.prompt_seconds).c_str(),
-                   static_cast<long long>(result.n_generated_tokens), result.generate_seconds * 1e3,
-                   rate_string(static_cast<double>(result.n_generated_tokens), result.generate_seconds)
-                       .c_str(),
-                   std::string(finish_reason_name(result.finish_reason)).c_str(),
-                   static_cast<long long>(llama.n_tokens()));
+      std::fprintf(
+          stderr,
+          "\nload: %.0f ms | prompt: %lld tokens, %.1f ms (%s) | generated: %lld tokens, "
+          "%.1f ms (%s) | finish: %s | memory: %lld tokens\n",
+          load_seconds * 1e3, static_cast<long long>(result.n_prompt_tokens),
+          result.prompt_seconds * 1e3,
+          rate_string(static_cast<double>(result.n_prompt_tokens), result.prompt_seconds).c_str(),
+          static_cast<long long>(result.n_generated_tokens), result.generate_seconds * 1e3,
+          rate_string(static_cast<double>(result.n_generated_tokens), result.generate_seconds)
+              .c_str(),
+          std::string(finish_reason_name(result.finish_reason)).c_str(),
+          static_cast<long long>(llama.n_tokens()));
     }
     return 0;
   };

@@ -5,6 +5,7 @@
 #include <iterator>
 
 #include "bit_ttt/error.h"
+#include "bit_ttt/llama.h"
 #include "bit_ttt/tokenizer.h"
 #include "commands.h"
 #include "core/read_file.h"
@@ -18,7 +19,9 @@ CommandRunner add_tokenize_command(CLI::App& app) {
   };
   auto options = std::make_shared<Options>();
   CLI::App* command = app.add_subcommand("tokenize", "print the token ids of a text");
-  command->add_option("--tokenizer", options->tokenizer_path, "tokenizer.json (or a model directory)")
+  command
+      ->add_option("--tokenizer", options->tokenizer_path,
+                   "tokenizer.json, a model directory or a .bitt file")
       ->required();
   auto* text = command->add_option("--text", options->text, "text to tokenize");
   auto* file = command->add_option("--file", options->file, "file whose contents to tokenize")
@@ -29,9 +32,7 @@ CommandRunner add_tokenize_command(CLI::App& app) {
 
   return [options, text, file] {
     if (text->count() == 0 && file->count() == 0) fail("tokenize: give --text or --file");
-    std::string path = options->tokenizer_path;
-    if (std::filesystem::is_directory(path)) path = (std::filesystem::path(path) / "tokenizer.json").string();
-    const Tokenizer tokenizer = Tokenizer::load(path);
+    const Tokenizer tokenizer = load_model_tokenizer(options->tokenizer_path);
     std::string input = options->text;
     if (file->count() > 0) {
       input = read_file_to_string(options->file);

@@ -1,9 +1,9 @@
 // bit_llama train (also the train_llama program): the seed's training flags.
+#include <unistd.h>
 #include <atomic>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
-#include <unistd.h>
 
 #include "bit_ttt/error.h"
 #include "commands.h"
@@ -21,7 +21,8 @@ void on_training_sigint(int) {
     [[maybe_unused]] auto ignored = write(STDERR_FILENO, message, sizeof(message) - 1);
     std::_Exit(130);
   }
-  const char message[] = "\ninterrupt: saving a checkpoint after this step (Ctrl-C again to quit now)\n";
+  const char message[] =
+      "\ninterrupt: saving a checkpoint after this step (Ctrl-C again to quit now)\n";
   [[maybe_unused]] auto ignored = write(STDERR_FILENO, message, sizeof(message) - 1);
 }
 
@@ -29,7 +30,8 @@ void on_training_sigint(int) {
 
 void add_train_options(CLI::App& command, TrainOptions& o) {
   command.add_option("--data", o.data, "train.bin (or the directory `prepare` wrote)")->required();
-  command.add_option("--val-data", o.val_data, "validation token file (default: val.bin beside --data)");
+  command.add_option("--val-data", o.val_data,
+                     "validation token file (default: val.bin beside --data)");
   command.add_option("--tokenizer", o.tokenizer, "tokenizer.json (default: beside --data)");
   command.add_option("--output-dir,-o", o.output_dir, "where checkpoints and metrics go")
       ->capture_default_str();
@@ -42,14 +44,16 @@ void add_train_options(CLI::App& command, TrainOptions& o) {
       ->capture_default_str();
   command.add_option("--context-len", o.context_len, "tokens per training sequence")
       ->capture_default_str();
-  command.add_option("--batch-size", o.batch_size, "sequences per micro-batch")->capture_default_str();
+  command.add_option("--batch-size", o.batch_size, "sequences per micro-batch")
+      ->capture_default_str();
   command.add_option("--grad-accum", o.grad_accum, "micro-batches per optimizer step")
       ->capture_default_str();
   command.add_option("--steps", o.steps, "optimizer steps")->capture_default_str();
   command.add_option("--lr", o.lr, "peak learning rate")->capture_default_str();
   command.add_option("--min-lr", o.min_lr, "final learning rate of the cosine decay")
       ->capture_default_str();
-  command.add_option("--warmup-steps", o.warmup_steps, "linear warmup steps")->capture_default_str();
+  command.add_option("--warmup-steps", o.warmup_steps, "linear warmup steps")
+      ->capture_default_str();
   command.add_option("--weight-decay", o.weight_decay, "AdamW weight decay (matrices only)")
       ->capture_default_str();
   command.add_option("--grad-clip", o.grad_clip, "clip the global gradient norm (0 = off)")

@@ -15,19 +15,22 @@ namespace bit_ttt::cli {
 
 void ModelOptions::add_to(CLI::App& command, bool model_required) {
   auto* option = command.add_option(
-      "--model,-m", model_path, "model directory (config.json, model.safetensors, tokenizer.json)");
+      "--model,-m", model_path,
+      "model directory (config.json, model.safetensors, tokenizer.json) or .bitt file");
   if (model_required) option->required();
   command.add_option("--device", device, "cpu or cuda")->capture_default_str();
   command.add_option("--n-gpu-layers", n_gpu_layers,
                      "blocks on the GPU (hybrid placement): a number or 'auto'");
   command.add_option("--threads,-t", n_threads, "CPU threads (0 = every core)")
       ->check(CLI::NonNegativeNumber);
+  command.add_flag("--verify", verify, "check a .bitt file's checksums before use");
 }
 
 LoadOptions ModelOptions::load_options() const {
   LoadOptions options;
   options.device = device;
   options.n_threads = n_threads;
+  options.verify = verify;
   if (!n_gpu_layers.empty() && n_gpu_layers != "auto") {
     try {
       size_t used = 0;

@@ -18,6 +18,7 @@ struct ModelOptions {
   std::string device = "cpu";
   std::string n_gpu_layers;  // "" = from config / all, "auto" or a number
   int n_threads = 0;
+  bool verify = false;
 
   void add_to(CLI::App& command, bool model_required = true);
   LoadOptions load_options() const;

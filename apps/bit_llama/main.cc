@@ -16,7 +16,8 @@ int main(int argc, char** argv) {
   const bool wants_help_or_version =
       argc > 1 && (std::strcmp(argv[1], "-h") == 0 || std::strcmp(argv[1], "--help") == 0 ||
                    std::strcmp(argv[1], "--version") == 0);
-  if (argc > 1 && argv[1][0] == '-' && !wants_help_or_version) args.insert(args.begin() + 1, run_word);
+  if (argc > 1 && argv[1][0] == '-' && !wants_help_or_version)
+    args.insert(args.begin() + 1, run_word);
 
   CLI::App app{"bit_llama: Bit-TTT language models (1.58-bit BitLinear + test-time training)"};
   app.set_version_flag("--version", "bit_llama 0.1.0");
@@ -39,6 +40,7 @@ int main(int argc, char** argv) {
   add(bit_ttt::cli::add_plot_command);
   add(bit_ttt::cli::add_tokenizer_command);
   add(bit_ttt::cli::add_bench_command);
+  add(bit_ttt::cli::add_export_command);
 
   try {
     app.parse(static_cast<int>(args.size()), args.data());

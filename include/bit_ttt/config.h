@@ -38,7 +38,7 @@ struct BitLlamaConfig {
   // Parses config.json text; `source` names the file in error messages.
   static BitLlamaConfig from_json_text(std::string_view json_text, const std::string& source);
   static BitLlamaConfig load(const std::filesystem::path& path);
-  std::string to_json_text() const;  // every key written explicitly
+  std::string to_json_text() const;                    // every key written explicitly
   void save(const std::filesystem::path& path) const;  // atomic
 
   // Fills intermediate_dim / ttt_dim defaults and checks every value (error names the key).

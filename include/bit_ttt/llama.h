@@ -45,9 +45,14 @@ struct GenerationResult {
   double generate_seconds = 0.0;  // sampling + decode of generated tokens
 };
 
+// The tokenizer of a model: a .bitt file's embedded tokenizer, a directory's
+// tokenizer.json, or a tokenizer.json file itself.
+Tokenizer load_model_tokenizer(const std::filesystem::path& path);
+
 class Llama {
  public:
-  // A model directory holding config.json, model.safetensors and tokenizer.json.
+  // A model directory holding config.json, model.safetensors and tokenizer.json,
+  // or a .bitt file with its tokenizer inside.
   static Llama load_auto(const std::filesystem::path& path, const LoadOptions& options = {});
   Llama(BitLlama model, Tokenizer tokenizer);
 
@@ -80,8 +85,8 @@ class Llama {
   Tokenizer tokenizer_;
   TttState state_;
   std::optional<int32_t> eos_id_;
-  std::vector<float> last_logits_;   // next-token logits after the absorbed tokens
-  std::vector<int32_t> history_;     // recent tokens, for the repetition penalty
+  std::vector<float> last_logits_;  // next-token logits after the absorbed tokens
+  std::vector<int32_t> history_;    // recent tokens, for the repetition penalty
 };
 
 }  // namespace bit_ttt

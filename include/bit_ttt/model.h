@@ -19,7 +19,21 @@ struct LoadOptions {
   std::string device = "cpu";           // "cpu" | "cuda"
   std::optional<int64_t> n_gpu_layers;  // blocks 0..n-1 on the GPU; overrides config.json
   int n_threads = 0;                    // CPU threads; 0 = every core
+  bool verify = false;  // .bitt: check every tensor's checksum before use (reads the file)
 };
+
+// How export_bitt stores the weights (docs/bitt-format.md).
+struct ExportOptions {
+  std::string ternary = "2bit";  // "2bit" (i2: fastest kernels) | "1.6bit" (tq1: smallest file)
+  std::string head = "f16";      // LM head: "f32" | "f16" | "bf16" | "int8" (per-row scales)
+  std::string embed = "f16";     // embedding table: same choices
+};
+
+// Writes the model at `model_path` (a directory, a .safetensors file with
+// config.json beside it, or a .bitt file) as one .bitt file, with the directory's
+// tokenizer.json when there is one. Atomic (temp file, fsync, rename).
+void export_bitt(const std::filesystem::path& model_path, const std::filesystem::path& out,
+                 const ExportOptions& options = {});
 
 // The TTT memory of every layer (N states of d×d floats) and how many tokens it
 // has absorbed. Copying a state copies the memory (a fork of the conversation).
@@ -87,6 +101,7 @@ class BitLlama {
   TttState load_state(const std::filesystem::path& path) const;
 
   struct Impl;
+  const Impl& impl() const { return *impl_; }
 
  private:
   explicit BitLlama(std::unique_ptr<Impl> impl);

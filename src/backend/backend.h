@@ -13,6 +13,7 @@
 
 #include "bit_ttt/config.h"
 #include "core/tensor.h"
+#include "kernels/ref/dense_ref.h"
 #include "kernels/ref/ternary_packed_ref.h"
 
 namespace bit_ttt {
@@ -27,6 +28,17 @@ struct TernaryWeight {
   int64_t n_out = 0;
   int64_t n_in = 0;
   std::shared_ptr<const void> storage;
+};
+
+// The embedding table or the LM head in f32 / f16 / bf16 / int8-per-row storage
+// (kernels/ref/dense_ref.h), in memory owned by `storage` on the backend's device.
+struct DenseWeight {
+  DenseMatrixView matrix;
+  std::shared_ptr<const void> storage;
+  int64_t n_bytes() const {
+    return matrix.n_out * matrix.n_in * static_cast<int64_t>(dense_element_bytes(matrix.dtype)) +
+           (matrix.dtype == DenseDType::i8_row ? matrix.n_out * 4 : 0);
+  }
 };
 
 class Backend {
@@ -50,8 +62,14 @@ class Backend {
   virtual TernaryWeight upload_ternary(const TernaryMatrixView& packed_host, float beta,
                                        std::shared_ptr<const void> owner) = 0;
 
+  // A float matrix [n_out, n_in] stored as `dtype` (f32 on the CPU: zero-copy).
+  virtual DenseWeight prepare_dense(const Tensor& host, DenseDType dtype) = 0;
+  // Already converted storage in host memory that `owner` keeps alive.
+  virtual DenseWeight upload_dense(const DenseMatrixView& host,
+                                   std::shared_ptr<const void> owner) = 0;
+
   // Ops. `out` is preallocated with the right shape on this device.
-  virtual void embedding(const Tensor& table, std::span<const int32_t> ids, Tensor& out) = 0;
+  virtual void embedding(const DenseWeight& table, std::span<const int32_t> ids, Tensor& out) = 0;
   virtual void rms_norm(const Tensor& x, const Tensor& weight, float eps, Tensor& out) = 0;
   virtual void bit_linear(const Tensor& x, const TernaryWeight& weight, ActivationQuant mode,
                           Tensor& out) = 0;
@@ -60,7 +78,7 @@ class Backend {
   virtual void bit_linear_pair(const Tensor& x, const TernaryWeight& weight_a,
                                const TernaryWeight& weight_b, ActivationQuant mode, Tensor& out_a,
                                Tensor& out_b) = 0;
-  virtual void dense_linear(const Tensor& x, const Tensor& weight, Tensor& out) = 0;
+  virtual void dense_linear(const Tensor& x, const DenseWeight& weight, Tensor& out) = 0;
   virtual void swiglu(const Tensor& gate, const Tensor& up, Tensor& out) = 0;
   virtual void add_in_place(Tensor& accumulator, const Tensor& delta) = 0;
   virtual void l2_normalize_rows(Tensor& x, float eps) = 0;

@@ -9,6 +9,7 @@
 #include "bit_ttt/error.h"
 #include "core/thread_pool.h"
 #include "kernels/cpu/cpu_kernels.h"
+#include "kernels/cpu/dense_kernels.h"
 #include "kernels/cpu/ternary_kernels.h"
 #include "kernels/ref/ref_kernels.h"
 
@@ -137,16 +138,32 @@ class CpuBackend final : public Backend {
     return {packed_host, beta, packed_host.n_out, packed_host.n_in, std::move(owner)};
   }
 
-  void embedding(const Tensor& table, std::span<const int32_t> ids, Tensor& out) override {
-    check_cpu(table);
+  DenseWeight prepare_dense(const Tensor& host, DenseDType dtype) override {
+    check_cpu(host);
+    BT_CHECK(host.rank() == 2 && host.dtype() == DType::f32);
+    const int64_t n_out = host.dim(0), n_in = host.dim(1);
+    if (dtype == DenseDType::f32) {  // use the (possibly mapped) floats in place
+      auto keep = std::make_shared<Tensor>(host);
+      return {{DenseDType::f32, n_out, n_in, keep->raw(), nullptr}, keep};
+    }
+    auto matrix =
+        std::make_shared<DenseMatrix>(convert_dense(dtype, host.data<float>(), n_out, n_in));
+    return {matrix->view(), matrix};
+  }
+
+  DenseWeight upload_dense(const DenseMatrixView& host,
+                           std::shared_ptr<const void> owner) override {
+    return {host, std::move(owner)};
+  }
+
+  void embedding(const DenseWeight& table, std::span<const int32_t> ids, Tensor& out) override {
     check_cpu(out);
-    const int64_t n_vocab = table.dim(0), width = table.dim(1);
+    const int64_t n_vocab = table.matrix.n_out, width = table.matrix.n_in;
     BT_CHECK(out.numel() == static_cast<int64_t>(ids.size()) * width);
     for (size_t t = 0; t < ids.size(); ++t) {
       if (ids[t] < 0 || ids[t] >= n_vocab)
         fail("token id ", ids[t], " is outside the model's vocabulary [0, ", n_vocab, ")");
-      std::memcpy(out.data<float>() + t * width, table.data<float>() + ids[t] * width,
-                  sizeof(float) * width);
+      cpu::dense_row_to_f32(table.matrix, ids[t], out.data<float>() + t * width);
     }
   }
 
@@ -178,18 +195,30 @@ class CpuBackend final : public Backend {
     bit_linears(x, weights, mode, outs);
   }
 
-  void dense_linear(const Tensor& x, const Tensor& weight, Tensor& out) override {
+  void dense_linear(const Tensor& x, const DenseWeight& weight, Tensor& out) override {
     check_cpu(x);
-    check_cpu(weight);
-    const int64_t rows = n_rows(x), n_in = weight.dim(1), n_out = weight.dim(0);
-    BT_CHECK(n_cols(x) == n_in && out.numel() == rows * n_out && weight.dtype() == DType::f32);
+    check_cpu(out);
+    const DenseMatrixView& w = weight.matrix;
+    const int64_t rows = n_rows(x), n_in = w.n_in, n_out = w.n_out;
+    BT_CHECK(n_cols(x) == n_in && out.numel() == rows * n_out);
     const float* in = x.data<float>();
-    const float* w = weight.data<float>();
     float* result = out.data<float>();
+    if (w.dtype != DenseDType::i8_row) {
+      default_thread_pool().parallel_for(n_out, 64, [&](int64_t begin, int64_t end) {
+        cpu::dense_gemm(w, in, rows, begin, end, result);
+      });
+      return;
+    }
+    // int8 head: quantize the activations once, then exact integer dots.
+    thread_local std::vector<int8_t> quantized;
+    thread_local std::vector<float> gammas;
+    quantized.resize(static_cast<size_t>(rows * n_in));
+    gammas.resize(static_cast<size_t>(rows));
+    const int8_t* xq = quantized.data();
+    const float* row_gammas = gammas.data();
+    cpu::dense_quantize_rows_i8(in, rows, n_in, quantized.data(), gammas.data());
     default_thread_pool().parallel_for(n_out, 64, [&](int64_t begin, int64_t end) {
-      for (int64_t o = begin; o < end; ++o)
-        for (int64_t r = 0; r < rows; ++r)
-          result[r * n_out + o] = cpu::dot_f32(in + r * n_in, w + o * n_in, n_in);
+      cpu::dense_gemm_i8(w, xq, row_gammas, rows, begin, end, result);
     });
   }
 

@@ -2,8 +2,10 @@
 
 #include "bit_ttt/error.h"
 #include "core/log.h"
+#include "core/read_file.h"
 #include "core/thread_pool.h"
 #include "io/safetensors.h"
+#include "model/bitt_model.h"
 #include "model/model_impl.h"
 #include "model/state_impl.h"
 
@@ -29,12 +31,25 @@ BitLlama& BitLlama::operator=(BitLlama&&) noexcept = default;
 BitLlama::~BitLlama() = default;
 
 BitLlama BitLlama::load(const std::filesystem::path& path, const LoadOptions& options) {
+  if (is_bitt_file(path)) {
+    apply_thread_option(options.n_threads);
+    const BittFile file = BittFile::open(path);
+    if (options.verify) file.verify();
+    const BitLlamaConfig config = bitt_model_config(file);
+    const Device device = parse_device(options.device);
+    auto impl = std::make_unique<Impl>();
+    impl->weights =
+        load_bitt_weights(file, config, plan_block_devices(config, device, options.n_gpu_layers));
+    return BitLlama(std::move(impl));
+  }
   const ModelFiles files = resolve_model_files(path);
   return load(BitLlamaConfig::load(files.config), files.weights, options);
 }
 
 BitLlama BitLlama::load(const BitLlamaConfig& config, const std::filesystem::path& weights_path,
                         const LoadOptions& options) {
+  if (is_bitt_file(weights_path))
+    fail(weights_path.string(), ": a .bitt file carries its own config; load it by path alone");
   apply_thread_option(options.n_threads);
   BitLlamaConfig checked = config;
   checked.finalize(weights_path.string());
@@ -169,6 +184,25 @@ TttState BitLlama::load_state(const std::filesystem::path& path) const {
   }
   state.impl().n_tokens = n_tokens;
   return state;
+}
+
+void export_bitt(const std::filesystem::path& model_path, const std::filesystem::path& out,
+                 const ExportOptions& options) {
+  if (std::filesystem::exists(out) && std::filesystem::equivalent(model_path, out))
+    fail(out.string(), ": export would overwrite its own source");
+  const BitLlama model = BitLlama::load(model_path);
+  std::vector<std::shared_ptr<const void>> storage;
+  BittContents contents = bitt_contents(model.impl().weights, options, storage);
+  if (is_bitt_file(model_path)) {
+    contents.tokenizer_json = BittFile::open(model_path).tokenizer_json();
+  } else {
+    const std::filesystem::path directory =
+        std::filesystem::is_directory(model_path) ? model_path : model_path.parent_path();
+    const std::filesystem::path tokenizer = directory / "tokenizer.json";
+    if (std::filesystem::exists(tokenizer))
+      contents.tokenizer_json = read_file_to_string(tokenizer);
+  }
+  write_bitt(out, contents);
 }
 
 }  // namespace bit_ttt

@@ -83,7 +83,8 @@ BitLlamaConfig::BitLlamaConfig(int64_t vocab, int64_t hidden, int64_t layers, fl
   finalize();
 }
 
-BitLlamaConfig BitLlamaConfig::from_json_text(std::string_view json_text, const std::string& source) {
+BitLlamaConfig BitLlamaConfig::from_json_text(std::string_view json_text,
+                                              const std::string& source) {
   Json root;
   try {
     root = Json::parse(json_text);
@@ -202,7 +203,8 @@ void BitLlamaConfig::save(const std::filesystem::path& path) const {
 }
 
 int64_t BitLlamaConfig::n_parameters() const {
-  const int64_t per_block = 2 * hidden_dim + 2 * ttt_dim * hidden_dim + 3 * intermediate_dim * hidden_dim;
+  const int64_t per_block =
+      2 * hidden_dim + 2 * ttt_dim * hidden_dim + 3 * intermediate_dim * hidden_dim;
   return 2 * vocab_size * hidden_dim + num_layers * per_block + hidden_dim;
 }
 

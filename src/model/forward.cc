@@ -122,8 +122,7 @@ void forward_tokens(const ModelWeights& weights, std::span<const int32_t> tokens
     Tensor chunk_logits = hs.logits.rows(0, head_rows);
     head.rms_norm(head_in, weights.norm_f, c.rms_norm_eps, normed);
     head.dense_linear(normed, weights.lm_head, chunk_logits);
-    float* destination =
-        logits.data() + (mode == LogitsMode::all ? chunk_begin * c.vocab_size : 0);
+    float* destination = logits.data() + (mode == LogitsMode::all ? chunk_begin * c.vocab_size : 0);
     head.download(chunk_logits, destination);
   }
   state.n_tokens += n_tokens;

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "bit_ttt/error.h"
+#include "model/bitt_model.h"
 #include "model/state_impl.h"
 
 namespace bit_ttt {
@@ -19,23 +20,42 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 
 std::string_view finish_reason_name(FinishReason reason) {
   switch (reason) {
-    case FinishReason::length: return "length";
-    case FinishReason::eos: return "eos";
-    case FinishReason::stop_string: return "stop";
-    case FinishReason::callback: return "callback";
+    case FinishReason::length:
+      return "length";
+    case FinishReason::eos:
+      return "eos";
+    case FinishReason::stop_string:
+      return "stop";
+    case FinishReason::callback:
+      return "callback";
   }
   return "unknown";
 }
 
-Llama Llama::load_auto(const std::filesystem::path& path, const LoadOptions& options) {
-  if (!std::filesystem::is_directory(path))
-    fail(path.string(), ": not a model directory (expected config.json, model.safetensors and "
-         "tokenizer.json inside)");
+Tokenizer load_model_tokenizer(const std::filesystem::path& path) {
+  if (is_bitt_file(path)) {
+    const std::optional<std::string> tokenizer_json = BittFile::open(path).tokenizer_json();
+    if (!tokenizer_json)
+      fail(path.string(),
+           ": this .bitt file has no tokenizer (export it from a model directory "
+           "that holds tokenizer.json)");
+    return Tokenizer::from_json_text(*tokenizer_json, path.string() + " (tokenizer)");
+  }
+  if (!std::filesystem::is_directory(path)) return Tokenizer::load(path.string());
   const std::filesystem::path tokenizer_path = path / "tokenizer.json";
   if (!std::filesystem::exists(tokenizer_path))
-    fail(path.string(), ": missing tokenizer.json (a model directory needs config.json, "
+    fail(path.string(),
+         ": missing tokenizer.json (a model directory needs config.json, "
          "model.safetensors and tokenizer.json)");
-  Tokenizer tokenizer = Tokenizer::load(tokenizer_path.string());
+  return Tokenizer::load(tokenizer_path.string());
+}
+
+Llama Llama::load_auto(const std::filesystem::path& path, const LoadOptions& options) {
+  if (!is_bitt_file(path) && !std::filesystem::is_directory(path))
+    fail(path.string(),
+         ": not a model directory (expected config.json, model.safetensors and "
+         "tokenizer.json inside) or a .bitt file");
+  Tokenizer tokenizer = load_model_tokenizer(path);
   return Llama(BitLlama::load(path, options), std::move(tokenizer));
 }
 
@@ -98,8 +118,9 @@ GenerationResult Llama::generate(std::string_view prompt, const GenerateOptions&
   }
   absorb(prompt_tokens);
   if (last_logits_.empty())
-    fail("nothing to continue from: the memory was loaded from a file, so give a prompt "
-         "(the next-token logits are not part of a state file)");
+    fail(
+        "nothing to continue from: the memory was loaded from a file, so give a prompt "
+        "(the next-token logits are not part of a state file)");
   result.n_prompt_tokens = static_cast<int64_t>(prompt_tokens.size());
   result.prompt_seconds = seconds_since(prompt_start);
 
@@ -146,7 +167,9 @@ void Llama::reset_state() {
   history_.clear();
 }
 
-void Llama::save_state(const std::filesystem::path& path) const { model_.save_state(state_, path); }
+void Llama::save_state(const std::filesystem::path& path) const {
+  model_.save_state(state_, path);
+}
 
 void Llama::load_state(const std::filesystem::path& path) {
   TttState loaded = model_.load_state(path);

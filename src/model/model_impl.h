@@ -10,7 +10,7 @@ struct BitLlama::Impl {
 };
 
 // The forward pass of spec §3 over a chunk of tokens (forward.cc).
-void forward_tokens(const ModelWeights& weights, std::span<const int32_t> tokens,
-                    TttState& state, std::span<float> logits, LogitsMode mode);
+void forward_tokens(const ModelWeights& weights, std::span<const int32_t> tokens, TttState& state,
+                    std::span<float> logits, LogitsMode mode);
 
 }  // namespace bit_ttt

@@ -39,7 +39,9 @@ class NormalGenerator {
   bool has_spare_ = false;
 };
 
-bool is_norm_weight(const std::string& name) { return name.find("norm") != std::string::npos; }
+bool is_norm_weight(const std::string& name) {
+  return name.find("norm") != std::string::npos;
+}
 
 }  // namespace
 

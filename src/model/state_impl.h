@@ -14,15 +14,15 @@ namespace bit_ttt {
 // Activation buffers for up to `capacity` rows on one device.
 struct DeviceScratch {
   int64_t capacity = 0;
-  Tensor hidden;      // [rows, D]  residual stream
-  Tensor normed;      // [rows, D]
-  Tensor keys;        // [rows, d]  k_t, normalised in place to f_t
-  Tensor predictions; // [rows, d]  p_t
-  Tensor block_out;   // [rows, D]
-  Tensor gate;        // [rows, I]
-  Tensor up;          // [rows, I]
-  Tensor activated;   // [rows, I]
-  Tensor logits;      // [rows, V]  only on the head's device
+  Tensor hidden;       // [rows, D]  residual stream
+  Tensor normed;       // [rows, D]
+  Tensor keys;         // [rows, d]  k_t, normalised in place to f_t
+  Tensor predictions;  // [rows, d]  p_t
+  Tensor block_out;    // [rows, D]
+  Tensor gate;         // [rows, I]
+  Tensor up;           // [rows, I]
+  Tensor activated;    // [rows, I]
+  Tensor logits;       // [rows, V]  only on the head's device
 };
 
 struct TttState::Impl {

@@ -11,7 +11,9 @@ TttState::~TttState() = default;
 TttState::TttState(TttState&&) noexcept = default;
 TttState& TttState::operator=(TttState&&) noexcept = default;
 
-TttState::TttState(const TttState& other) : impl_(std::make_unique<Impl>()) { *this = other; }
+TttState::TttState(const TttState& other) : impl_(std::make_unique<Impl>()) {
+  *this = other;
+}
 
 TttState& TttState::operator=(const TttState& other) {
   if (this == &other) return *this;
@@ -31,9 +33,15 @@ TttState& TttState::operator=(const TttState& other) {
   return *this;
 }
 
-int64_t TttState::n_layers() const { return impl_->n_layers; }
-int64_t TttState::ttt_dim() const { return impl_->ttt_dim; }
-int64_t TttState::n_tokens() const { return impl_->n_tokens; }
+int64_t TttState::n_layers() const {
+  return impl_->n_layers;
+}
+int64_t TttState::ttt_dim() const {
+  return impl_->ttt_dim;
+}
+int64_t TttState::n_tokens() const {
+  return impl_->n_tokens;
+}
 
 void TttState::reset() {
   for (size_t i = 0; i < impl_->layers.size(); ++i)

@@ -57,6 +57,10 @@ std::vector<Device> plan_block_devices(const BitLlamaConfig& config, Device devi
 
 ModelFiles resolve_model_files(const std::filesystem::path& path) {
   ModelFiles files;
+  if (path.extension() == ".bitt")
+    fail(path.string(),
+         ": a .bitt file holds packed inference weights only; this needs the "
+         "model directory (config.json + model.safetensors)");
   if (std::filesystem::is_directory(path)) {
     files.config = path / "config.json";
     files.weights = path / "model.safetensors";
@@ -115,7 +119,7 @@ ModelWeights load_model_weights(const BitLlamaConfig& config,
   const Device first_device = block_devices.empty() ? Device::cpu : block_devices.front();
   const Device last_device = block_devices.empty() ? Device::cpu : block_devices.back();
   weights.embed_backend = &backend_for(first_device);
-  weights.embed = weights.embed_backend->upload(load_host(specs[next++]));
+  weights.embed = weights.embed_backend->prepare_dense(load_host(specs[next++]), DenseDType::f32);
   for (int64_t i = 0; i < config.num_layers; ++i) {
     BlockWeights block;
     block.backend = &backend_for(block_devices[static_cast<size_t>(i)]);
@@ -130,7 +134,7 @@ ModelWeights load_model_weights(const BitLlamaConfig& config,
   }
   weights.head_backend = &backend_for(last_device);
   weights.norm_f = weights.head_backend->upload(load_host(specs[next++]));
-  weights.lm_head = weights.head_backend->upload(load_host(specs[next++]));
+  weights.lm_head = weights.head_backend->prepare_dense(load_host(specs[next++]), DenseDType::f32);
 
   char text[17];
   std::snprintf(text, sizeof(text), "%016llx", static_cast<unsigned long long>(hash));

@@ -26,11 +26,11 @@ struct BlockWeights {
 struct ModelWeights {
   BitLlamaConfig config;
   Backend* embed_backend = nullptr;
-  Tensor embed;  // [V, D]
+  DenseWeight embed;  // [V, D]
   std::vector<BlockWeights> blocks;
   Backend* head_backend = nullptr;
-  Tensor norm_f;   // [D]
-  Tensor lm_head;  // [V, D]
+  Tensor norm_f;        // [D]
+  DenseWeight lm_head;  // [V, D]
   std::string fingerprint;
 };
 

@@ -95,7 +95,7 @@ TEST(CpuBackend, DenseLinearRmsNormSwigluTttScan) {
   Tensor x = random_tensor({rows, n_in}, 21);
   Tensor w = random_tensor({n_out, n_in}, 22);
   Tensor y = backend.empty(DType::f32, {rows, n_out});
-  backend.dense_linear(x, w, y);
+  backend.dense_linear(x, backend.prepare_dense(w, DenseDType::f32), y);
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t o = 0; o < n_out; ++o)
       EXPECT_NEAR(y.data<float>()[r * n_out + o],
@@ -131,9 +131,10 @@ TEST(CpuBackend, EmbeddingRejectsOutOfRangeIds) {
   Tensor table = random_tensor({4, 3}, 31);
   Tensor out = backend.empty(DType::f32, {1, 3});
   const int32_t bad[1] = {4};
-  EXPECT_THROW(backend.embedding(table, bad, out), std::exception);
+  const DenseWeight dense = backend.prepare_dense(table, DenseDType::f32);
+  EXPECT_THROW(backend.embedding(dense, bad, out), std::exception);
   const int32_t good[1] = {2};
-  backend.embedding(table, good, out);
+  backend.embedding(dense, good, out);
   EXPECT_EQ(0, std::memcmp(out.raw(), table.data<float>() + 6, 3 * sizeof(float)));
 }
 

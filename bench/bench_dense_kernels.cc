@@ -1,0 +1,282 @@
+// Dense LM-head / embedding kernels: GEMV (and optional GEMM) speed per kernel
+// table × weight type, printed as JSON lines.
+//   bench_dense_kernels [--threads 1,2] [--tables scalar,avx2,avx512,avx512vnni]
+//                       [--dtypes f32,f16,bf16,int8] [--rows 1] [--seconds 0.15]
+//                       [--repeats 3] [--shapes 16384x256,16384x768,32000x256,32000x768]
+// Shapes are V×D (n_out × n_in). GFLOP/s counts 2·V·D per activation row. A GEMV
+// streams every weight byte once (plus the int8 row scales), so weight bytes ÷ time
+// against the machine's memcpy bandwidth (256 MB, best of 5, read + write counted,
+// as bench_ternary_kernels) is the roofline fraction; read_roofline_fraction
+// compares with the read-only bandwidth of the same number of threads. "cold"
+// rotates through copies of the matrix totalling ≥ 192 MB, so the weights come from
+// DRAM; "hot" reuses one copy (L2/L3 when it fits). The rows of W are split over
+// the default thread pool's workers like the CPU backend would (grain 64 rows);
+// int8 quantizes the activations once per call before the split (included).
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "bench_util.h"
+#include "core/thread_pool.h"
+#include "kernels/cpu/dense_kernels.h"
+#include "kernels/cpu/isa.h"
+#include "kernels/ref/dense_ref.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using bit_ttt::bench::seconds_since;
+using namespace bit_ttt;
+
+constexpr size_t kColdBytes = size_t{192} << 20;
+
+double measure_memcpy_gb_per_s() {
+  const size_t n_bytes = 256u << 20;
+  std::vector<char> source(n_bytes, 1), destination(n_bytes, 0);
+  double best = 0;
+  for (int i = 0; i < 5; ++i) {
+    const auto start = Clock::now();
+    std::memcpy(destination.data(), source.data(), n_bytes);
+    best = std::max(best, 2.0 * n_bytes / seconds_since(start) / 1e9);
+  }
+  if (destination[n_bytes / 2] != 1) std::abort();
+  return best;
+}
+
+// Read-only bandwidth with the pool's threads (each sums its slice), best of 5.
+double measure_read_gb_per_s(ThreadPool& pool) {
+  const size_t n_words = (256u << 20) / sizeof(uint64_t);
+  std::vector<uint64_t> data(n_words, 3);
+  std::vector<uint64_t> sums(static_cast<size_t>(pool.n_threads()), 0);
+  double best = 0;
+  for (int i = 0; i < 5; ++i) {
+    const auto start = Clock::now();
+    pool.parallel_for(pool.n_threads(), 1, [&](int64_t begin, int64_t end) {
+      for (int64_t part = begin; part < end; ++part) {
+        const size_t lo = n_words * part / pool.n_threads(),
+                     hi = n_words * (part + 1) / pool.n_threads();
+        uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        for (size_t w = lo; w + 4 <= hi; w += 4) {
+          s0 += data[w];
+          s1 += data[w + 1];
+          s2 += data[w + 2];
+          s3 += data[w + 3];
+        }
+        sums[part] = s0 + s1 + s2 + s3;
+      }
+    });
+    best = std::max(best, n_words * sizeof(uint64_t) / seconds_since(start) / 1e9);
+  }
+  if (sums[0] == 0) std::abort();
+  return best;
+}
+
+struct Shape {
+  int64_t n_out, n_in;
+};
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> items;
+  for (size_t pos = 0; pos < text.size();) {
+    const size_t comma = std::min(text.find(',', pos), text.size());
+    items.push_back(text.substr(pos, comma - pos));
+    pos = comma + 1;
+  }
+  return items;
+}
+
+std::vector<Shape> parse_shapes(const std::string& text) {
+  std::vector<Shape> shapes;
+  for (const std::string& item : split_list(text)) {
+    const size_t x = item.find('x');
+    shapes.push_back({std::stoll(item.substr(0, x)), std::stoll(item.substr(x + 1))});
+  }
+  return shapes;
+}
+
+// `n_copies` copies of the same bytes at distinct addresses (64-byte aligned).
+struct WeightCopies {
+  AlignedBytes bytes;
+  size_t stride = 0;
+  int n_copies = 0;
+  const uint8_t* copy(int i) const { return bytes.data() + stride * static_cast<size_t>(i); }
+};
+
+WeightCopies make_copies(const uint8_t* data, size_t n_bytes, bool cold) {
+  WeightCopies copies;
+  copies.stride = (n_bytes + 63) / 64 * 64;
+  copies.n_copies =
+      cold ? static_cast<int>(std::max<size_t>(2, kColdBytes / copies.stride + 1)) : 1;
+  copies.bytes.resize(copies.stride * copies.n_copies);
+  for (int i = 0; i < copies.n_copies; ++i)
+    std::memcpy(copies.bytes.data() + copies.stride * i, data, n_bytes);
+  return copies;
+}
+
+// Seconds per call of `run(copy_index)`, rotating copies: the best of `repeats`
+// windows of about `budget` seconds each.
+template <typename Run>
+double time_per_call(int n_copies, double budget, int repeats, const Run& run) {
+  run(0);  // warm up (thread pool, scratch buffers)
+  double best = 1e30;
+  int64_t calls = 0;
+  for (int repeat = 0; repeat < repeats; ++repeat) {
+    int64_t window_calls = 0;
+    const auto start = Clock::now();
+    double elapsed = 0;
+    while (window_calls < 3 || elapsed < budget) {
+      run(static_cast<int>(calls++ % n_copies));
+      ++window_calls;
+      elapsed = seconds_since(start);
+    }
+    best = std::min(best, elapsed / static_cast<double>(window_calls));
+  }
+  return best;
+}
+
+[[noreturn]] void usage() {
+  std::fprintf(stderr,
+               "usage: bench_dense_kernels [--threads 1,2] "
+               "[--tables scalar,avx2,avx512,avx512vnni] [--dtypes f32,f16,bf16,int8] "
+               "[--rows 1] [--seconds 0.15] [--repeats 3] "
+               "[--shapes 16384x256,16384x768,32000x256,32000x768] [--no-hot]\n");
+  std::exit(2);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<int> thread_counts = {1, 2};
+  std::vector<int> row_counts = {1};
+  std::vector<Shape> shapes = {{16384, 256}, {16384, 768}, {32000, 256}, {32000, 768}};
+  std::vector<DenseDType> dtypes = {DenseDType::f32, DenseDType::f16, DenseDType::bf16,
+                                    DenseDType::i8_row};
+  std::vector<std::string> table_names;  // empty: every runnable table
+  double budget = 0.15;
+  int repeats = 3;
+  bool hot = true;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc) usage();
+      return argv[++i];
+    };
+    if (arg == "--threads")
+      thread_counts = bench::parse_int_list(next());
+    else if (arg == "--rows")
+      row_counts = bench::parse_int_list(next());
+    else if (arg == "--seconds")
+      budget = std::stod(next());
+    else if (arg == "--repeats")
+      repeats = std::stoi(next());
+    else if (arg == "--shapes")
+      shapes = parse_shapes(next());
+    else if (arg == "--tables")
+      table_names = split_list(next());
+    else if (arg == "--no-hot")
+      hot = false;
+    else if (arg == "--dtypes") {
+      dtypes.clear();
+      for (const std::string& name : split_list(next())) dtypes.push_back(parse_dense_dtype(name));
+    } else {
+      usage();
+    }
+  }
+  std::vector<const cpu::DenseKernelTable*> tables;
+  for (const cpu::DenseKernelTable* table : cpu::runnable_dense_kernel_tables())
+    if (table_names.empty() ||
+        std::find(table_names.begin(), table_names.end(), table->name) != table_names.end())
+      tables.push_back(table);
+
+  const double memcpy_bandwidth = measure_memcpy_gb_per_s();
+  std::vector<double> read_bandwidth(65, 0.0);  // by thread count
+  {
+    nlohmann::json info = {{"bench", "bandwidth"},
+                           {"memcpy_gb_per_s", memcpy_bandwidth},
+                           {"cpu", cpu::cpu_features_string()},
+                           {"detected_isa", cpu::isa_name(cpu::detect_isa())}};
+    for (int n_threads : thread_counts) {
+      ThreadPool pool(n_threads);
+      read_bandwidth[std::min(n_threads, 64)] = measure_read_gb_per_s(pool);
+      info["read_gb_per_s_" + std::to_string(n_threads) + "t"] =
+          read_bandwidth[std::min(n_threads, 64)];
+    }
+    std::printf("%s\n", info.dump().c_str());
+    std::fflush(stdout);
+  }
+
+  for (const Shape shape : shapes) {
+    std::mt19937_64 engine(static_cast<uint64_t>(shape.n_out * 7 + shape.n_in));
+    std::normal_distribution<float> normal(0.0f, 0.02f);
+    std::vector<float> weights(static_cast<size_t>(shape.n_out * shape.n_in));
+    for (auto& v : weights) v = normal(engine);
+    const int max_rows = *std::max_element(row_counts.begin(), row_counts.end());
+    std::vector<float> x(static_cast<size_t>(max_rows * shape.n_in));
+    for (auto& v : x) v = normal(engine) * 50.0f;
+    std::vector<float> out(static_cast<size_t>(max_rows * shape.n_out));
+    std::vector<int8_t> xq(x.size());
+    std::vector<float> gammas(static_cast<size_t>(max_rows));
+
+    for (DenseDType dtype : dtypes) {
+      const DenseMatrix matrix = convert_dense(dtype, weights.data(), shape.n_out, shape.n_in);
+      const double weight_bytes =
+          static_cast<double>(matrix.data.size() + matrix.row_scales.size() * sizeof(float));
+      for (int n_threads : thread_counts) {
+        set_default_thread_count(n_threads);
+        ThreadPool& pool = default_thread_pool();
+        for (bool cold : {true, false}) {
+          if (!cold && !hot) continue;
+          const WeightCopies copies = make_copies(matrix.data.data(), matrix.data.size(), cold);
+          for (const cpu::DenseKernelTable* table : tables) {
+            // avx512vnni differs from avx512 only in its int8 kernel.
+            if (std::string(table->name) == "avx512vnni" && dtype != DenseDType::i8_row) continue;
+            for (int n_rows : row_counts) {
+              if (std::string(table->name) == "scalar" && n_rows > 1) continue;
+              const double seconds = time_per_call(copies.n_copies, budget, repeats, [&](int copy) {
+                DenseMatrixView view = matrix.view();
+                view.data = copies.copy(copy);
+                if (dtype == DenseDType::i8_row) {
+                  cpu::dense_quantize_rows_i8(x.data(), n_rows, shape.n_in, xq.data(),
+                                              gammas.data());
+                  pool.parallel_for(shape.n_out, 64, [&](int64_t begin, int64_t end) {
+                    table->gemm_i8(view, xq.data(), gammas.data(), n_rows, begin, end, out.data());
+                  });
+                } else {
+                  pool.parallel_for(shape.n_out, 64, [&](int64_t begin, int64_t end) {
+                    table->gemm[static_cast<int>(dtype)](view, x.data(), n_rows, begin, end,
+                                                         out.data());
+                  });
+                }
+              });
+              const double ops = 2.0 * shape.n_out * shape.n_in * n_rows;
+              const double weight_gb_per_s = weight_bytes / seconds / 1e9;
+              nlohmann::json result = {{"bench", "dense_gemm"},
+                                       {"table", table->name},
+                                       {"dtype", dense_dtype_name(dtype)},
+                                       {"n_out", shape.n_out},
+                                       {"n_in", shape.n_in},
+                                       {"rows", n_rows},
+                                       {"threads", n_threads},
+                                       {"cache", cold ? "cold" : "hot"},
+                                       {"us_per_call", seconds * 1e6},
+                                       {"gflop_per_s", ops / seconds / 1e9},
+                                       {"weight_bytes", weight_bytes},
+                                       {"weight_gb_per_s", weight_gb_per_s},
+                                       {"roofline_fraction", weight_gb_per_s / memcpy_bandwidth},
+                                       {"read_roofline_fraction",
+                                        weight_gb_per_s / read_bandwidth[std::min(n_threads, 64)]}};
+              std::printf("%s\n", result.dump().c_str());
+              std::fflush(stdout);
+            }
+          }
+        }
+      }
+    }
+  }
+  return 0;
+}
