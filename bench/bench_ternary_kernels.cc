@@ -4,7 +4,7 @@
 //                         [--seconds 0.15] [--repeats 3] [--shapes 4096x4096,3072x768]
 // GOP/s counts 2·n_out·n_in per activation row. A GEMV must stream every weight
 // byte once, so weight bytes ÷ time against the machine's memcpy bandwidth
-// (256 MB, best of 5, read + write counted, as bench_decode) is the roofline
+// (256 MB, best of 5, read + write counted) is the roofline
 // fraction. "cold" rotates through copies of the matrix totalling ≥ 192 MB, so
 // weights come from DRAM and not from the 32 MB L3 as a hot 4 MB matrix would;
 // "hot" reuses one copy. read_roofline_fraction compares with the read-only

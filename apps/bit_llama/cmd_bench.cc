@@ -84,12 +84,19 @@ struct BenchModel {
   }
 };
 
-std::unique_ptr<BenchModel> random_model(const BitLlamaConfig& config, int index) {
+// Random weights in a temporary directory; as a .bitt file with `exported`'s
+// layouts unless `exported` is null (then the safetensors directory: f32 head).
+std::unique_ptr<BenchModel> random_model(const BitLlamaConfig& config, int index,
+                                         const ExportOptions* exported) {
   auto model = std::make_unique<BenchModel>();
   model->temporary =
       std::filesystem::temp_directory_path() / concat("bit_llama_bench_", getpid(), "_", index);
   write_random_model(config, 1, model->temporary);
   model->path = model->temporary;
+  if (exported) {
+    model->path = model->temporary / "model.bitt";
+    export_bitt(model->temporary, model->path, *exported);
+  }
   return model;
 }
 
@@ -136,6 +143,7 @@ nlohmann::json bench_speed(const BitLlama& model, int n_threads, const Settings&
   const int64_t parameters = config.n_parameters();
   return {{"bench", "speed"},
           {"config", config.shape_string()},
+          {"model", model.format_summary()},
           {"activation_quant", activation_quant_name(config.activation_quant)},
           {"parameters", parameters},
           {"weight_bytes", model.weight_bytes()},
@@ -203,6 +211,7 @@ print(f"wrote {out_path}")
 CommandRunner add_bench_command(CLI::App& app) {
   struct Options {
     std::string model, config = "seed-default", out, plot, activation_quant;
+    std::string ternary = "2bit", head = "f16";
     std::vector<int> threads = {1, 2};
     Settings settings;
     bool memory = false, sweep = false;
@@ -215,6 +224,14 @@ CommandRunner add_bench_command(CLI::App& app) {
   command
       ->add_option("--config", options->config,
                    "random weights of a config: seed-default, 137m or a config.json path")
+      ->capture_default_str();
+  command
+      ->add_option("--ternary", options->ternary, "random models: BitLinear layout (2bit | 1.6bit)")
+      ->capture_default_str();
+  command
+      ->add_option("--head", options->head,
+                   "random models: LM head and embedding storage (f32 | f16 | bf16 | int8; "
+                   "'safetensors' = the unexported f32 directory)")
       ->capture_default_str();
   command->add_option("--activation-quant", options->activation_quant,
                       "override the config's activation_quant (none | int8)");
@@ -253,6 +270,8 @@ CommandRunner add_bench_command(CLI::App& app) {
         config.activation_quant = parse_activation_quant(o.activation_quant);
       return config;
     };
+    const ExportOptions exported{o.ternary, o.head, o.head};
+    const ExportOptions* export_options = o.head == "safetensors" ? nullptr : &exported;
     auto load = [&](const std::filesystem::path& path, int n_threads) {
       LoadOptions load_options;
       load_options.n_threads = n_threads;
@@ -274,14 +293,14 @@ CommandRunner add_bench_command(CLI::App& app) {
     if (o.sweep) {
       int index = 0;
       for (const BitLlamaConfig& config : sweep_configs()) {
-        auto model = random_model(with_overrides(config), index++);
+        auto model = random_model(with_overrides(config), index++, export_options);
         bench_model(model->path);
       }
     } else {
       std::unique_ptr<BenchModel> temporary;
       std::filesystem::path path = o.model;
       if (o.model.empty()) {
-        temporary = random_model(with_overrides(config_by_name(o.config)), 0);
+        temporary = random_model(with_overrides(config_by_name(o.config)), 0, export_options);
         path = temporary->path;
       } else if (!o.activation_quant.empty()) {
         fail("--activation-quant applies to --config models; a trained model keeps its own");

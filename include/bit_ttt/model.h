@@ -85,6 +85,8 @@ class BitLlama {
   std::string placement_summary() const;
   // Bytes the weights occupy in memory (packed ternary, embedding, norms, head).
   int64_t weight_bytes() const;
+  // How the weights are stored, e.g. "ternary i2, embed f16, head int8".
+  std::string format_summary() const;
 
   TttState new_state() const;
 

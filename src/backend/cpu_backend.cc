@@ -28,9 +28,17 @@ int64_t n_cols(const Tensor& t) {
   return t.shape().back();
 }
 
-// Grain of the parallel loops over weight rows: enough rows per thread that the
-// kernels' 4-row tiles and the output cache lines are not split too finely.
-constexpr int64_t kLinearGrain = 32;
+// Smallest share of a projection worth a thread: weights × activation rows. A
+// decode step issues a parallel loop per projection, and waking a worker for the
+// 64×256 TTT projections costs more than computing them.
+constexpr int64_t kMinChunkWork = 65536;
+
+// Rows of a weight matrix per chunk of a parallel loop (multiple of the kernels'
+// 4-row tiles).
+int64_t linear_grain(int64_t n_in, int64_t n_rows) {
+  const int64_t rows = kMinChunkWork / std::max<int64_t>(1, n_in * n_rows);
+  return std::max<int64_t>(16, (rows + 3) / 4 * 4);
+}
 
 // Projections of the same input x [rows, n_in], all parallel over the weights' rows
 // concatenated (one loop, so two small projections still fill both cores).
@@ -68,31 +76,32 @@ void bit_linears(const Tensor& x, std::span<const TernaryWeight* const> weights,
         row_gammas[r] = cpu::ternary_quantize_row_i8(in + r * n_in, n_in, xq + r * n_in);
     });
   }
-  default_thread_pool().parallel_for(total_out, kLinearGrain, [&](int64_t begin, int64_t end) {
-    int64_t first = 0;  // index of weights[i]'s first row in the concatenation
-    for (size_t i = 0; i < weights.size(); ++i) {
-      const TernaryWeight& w = *weights[i];
-      const int64_t lo = std::max(begin, first) - first,
-                    hi = std::min(end, first + w.n_out) - first;
-      float* out = outs[i]->data<float>();
-      if (lo < hi) {
-        if (mode == ActivationQuant::int8) {
-          int32_t* sum = int_sums + first * rows;  // this weight's [rows, n_out] block
-          cpu::ternary_gemm_i8(w.packed, xq, rows, lo, hi, sum);
-          for (int64_t r = 0; r < rows; ++r) {
-            const float scale = w.beta * row_gammas[r] / 127.0f;
-            for (int64_t o = lo; o < hi; ++o)
-              out[r * w.n_out + o] = scale * static_cast<float>(sum[r * w.n_out + o]);
+  default_thread_pool().parallel_for(
+      total_out, linear_grain(n_in, rows), [&](int64_t begin, int64_t end) {
+        int64_t first = 0;  // index of weights[i]'s first row in the concatenation
+        for (size_t i = 0; i < weights.size(); ++i) {
+          const TernaryWeight& w = *weights[i];
+          const int64_t lo = std::max(begin, first) - first,
+                        hi = std::min(end, first + w.n_out) - first;
+          float* out = outs[i]->data<float>();
+          if (lo < hi) {
+            if (mode == ActivationQuant::int8) {
+              int32_t* sum = int_sums + first * rows;  // this weight's [rows, n_out] block
+              cpu::ternary_gemm_i8(w.packed, xq, rows, lo, hi, sum);
+              for (int64_t r = 0; r < rows; ++r) {
+                const float scale = w.beta * row_gammas[r] / 127.0f;
+                for (int64_t o = lo; o < hi; ++o)
+                  out[r * w.n_out + o] = scale * static_cast<float>(sum[r * w.n_out + o]);
+              }
+            } else {
+              cpu::ternary_gemm_f32(w.packed, in, rows, lo, hi, out);
+              for (int64_t r = 0; r < rows; ++r)
+                for (int64_t o = lo; o < hi; ++o) out[r * w.n_out + o] *= w.beta;
+            }
           }
-        } else {
-          cpu::ternary_gemm_f32(w.packed, in, rows, lo, hi, out);
-          for (int64_t r = 0; r < rows; ++r)
-            for (int64_t o = lo; o < hi; ++o) out[r * w.n_out + o] *= w.beta;
+          first += w.n_out;
         }
-      }
-      first += w.n_out;
-    }
-  });
+      });
 }
 
 class CpuBackend final : public Backend {
@@ -204,9 +213,9 @@ class CpuBackend final : public Backend {
     const float* in = x.data<float>();
     float* result = out.data<float>();
     if (w.dtype != DenseDType::i8_row) {
-      default_thread_pool().parallel_for(n_out, 64, [&](int64_t begin, int64_t end) {
-        cpu::dense_gemm(w, in, rows, begin, end, result);
-      });
+      default_thread_pool().parallel_for(
+          n_out, linear_grain(n_in, rows),
+          [&](int64_t begin, int64_t end) { cpu::dense_gemm(w, in, rows, begin, end, result); });
       return;
     }
     // int8 head: quantize the activations once, then exact integer dots.
@@ -217,9 +226,10 @@ class CpuBackend final : public Backend {
     const int8_t* xq = quantized.data();
     const float* row_gammas = gammas.data();
     cpu::dense_quantize_rows_i8(in, rows, n_in, quantized.data(), gammas.data());
-    default_thread_pool().parallel_for(n_out, 64, [&](int64_t begin, int64_t end) {
-      cpu::dense_gemm_i8(w, xq, row_gammas, rows, begin, end, result);
-    });
+    default_thread_pool().parallel_for(
+        n_out, linear_grain(n_in, rows), [&](int64_t begin, int64_t end) {
+          cpu::dense_gemm_i8(w, xq, row_gammas, rows, begin, end, result);
+        });
   }
 
   void swiglu(const Tensor& gate, const Tensor& up, Tensor& out) override {

@@ -15,7 +15,7 @@ ThreadPool::ThreadPool(int n_threads) : n_threads_(std::max(1, n_threads)) {
 ThreadPool::~ThreadPool() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    stopping_ = true;
+    stopping_.store(true);
     generation_.fetch_add(1);
   }
   wake_.notify_all();
@@ -41,15 +41,17 @@ void ThreadPool::worker_loop(int worker_index) {
       current = generation_.load(std::memory_order_acquire);
     }
     if (current == seen) {
+      // Announce the sleep before re-checking under the mutex: run() reads
+      // n_sleeping_ after bumping the generation (both seq_cst), so either it sees
+      // this sleeper and notifies, or this check sees the new generation.
       std::unique_lock<std::mutex> lock(mutex_);
-      wake_.wait(lock, [&] { return generation_.load() != seen || stopping_; });
+      n_sleeping_.fetch_add(1);
+      wake_.wait(lock, [&] { return generation_.load() != seen || stopping_.load(); });
+      n_sleeping_.fetch_sub(1);
       current = generation_.load();
     }
     seen = current;
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (stopping_) return;
-    }
+    if (stopping_.load()) return;
     run_chunk(worker_index);
     n_pending_.fetch_sub(1, std::memory_order_acq_rel);
   }
@@ -70,11 +72,11 @@ void ThreadPool::run(int64_t n, int64_t grain, ChunkFn fn, const void* context) 
   job_n_ = n;
   n_chunks_ = n_chunks;
   n_pending_.store(n_threads_ - 1, std::memory_order_release);
-  {
+  generation_.fetch_add(1);      // seq_cst: see worker_loop
+  if (n_sleeping_.load() > 0) {  // the mutex and the wake-up only when a worker sleeps
     std::lock_guard<std::mutex> lock(mutex_);
-    generation_.fetch_add(1, std::memory_order_acq_rel);
+    wake_.notify_all();
   }
-  wake_.notify_all();
   run_chunk(0);
   // Spin briefly (workers usually finish together), then yield so that a
   // descheduled worker on a busy machine gets the core back quickly.
@@ -93,6 +95,7 @@ void ThreadPool::run(int64_t n, int64_t grain, ChunkFn fn, const void* context) 
 namespace {
 std::mutex g_default_pool_mutex;
 std::unique_ptr<ThreadPool> g_default_pool;
+std::atomic<ThreadPool*> g_default_pool_pointer{nullptr};  // lock-free fast path
 }  // namespace
 
 int hardware_thread_count() {
@@ -102,13 +105,21 @@ int hardware_thread_count() {
 void set_default_thread_count(int n_threads) {
   if (n_threads < 1) fail("thread count must be at least 1, got ", n_threads);
   std::lock_guard<std::mutex> lock(g_default_pool_mutex);
-  if (!g_default_pool || g_default_pool->n_threads() != n_threads)
+  if (!g_default_pool || g_default_pool->n_threads() != n_threads) {
+    g_default_pool_pointer.store(nullptr);
     g_default_pool = std::make_unique<ThreadPool>(n_threads);
+    g_default_pool_pointer.store(g_default_pool.get(), std::memory_order_release);
+  }
 }
 
 ThreadPool& default_thread_pool() {
+  // Called several times per op during decode: no mutex once the pool exists.
+  if (ThreadPool* pool = g_default_pool_pointer.load(std::memory_order_acquire)) return *pool;
   std::lock_guard<std::mutex> lock(g_default_pool_mutex);
-  if (!g_default_pool) g_default_pool = std::make_unique<ThreadPool>(hardware_thread_count());
+  if (!g_default_pool) {
+    g_default_pool = std::make_unique<ThreadPool>(hardware_thread_count());
+    g_default_pool_pointer.store(g_default_pool.get(), std::memory_order_release);
+  }
   return *g_default_pool;
 }
 

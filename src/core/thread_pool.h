@@ -27,9 +27,12 @@ class ThreadPool {
   template <typename Fn>
   void parallel_for(int64_t n, int64_t grain, const Fn& fn) {
     // Type-erased without std::function so no allocation happens per call.
-    run(n, grain, [](const void* context, int64_t begin, int64_t end) {
-      (*static_cast<const Fn*>(context))(begin, end);
-    }, &fn);
+    run(
+        n, grain,
+        [](const void* context, int64_t begin, int64_t end) {
+          (*static_cast<const Fn*>(context))(begin, end);
+        },
+        &fn);
   }
 
  private:
@@ -44,7 +47,8 @@ class ThreadPool {
   std::condition_variable wake_;
   std::atomic<uint64_t> generation_{0};
   std::atomic<int> n_pending_{0};
-  bool stopping_ = false;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> n_sleeping_{0};  // workers waiting on wake_
   // The job being run (valid while n_pending_ > 0).
   ChunkFn job_ = nullptr;
   const void* job_context_ = nullptr;

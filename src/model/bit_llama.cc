@@ -79,6 +79,15 @@ int64_t BitLlama::weight_bytes() const {
   return bytes;
 }
 
+std::string BitLlama::format_summary() const {
+  const ModelWeights& w = impl_->weights;
+  const std::string ternary =
+      w.blocks.empty() ? "none"
+                       : std::string(ternary_format_name(w.blocks[0].ttt_down.packed.format));
+  return concat("ternary ", ternary, ", embed ", dense_dtype_name(w.embed.matrix.dtype), ", head ",
+                dense_dtype_name(w.lm_head.matrix.dtype));
+}
+
 std::string BitLlama::placement_summary() const {
   const ModelWeights& w = impl_->weights;
   std::string text = "embed:" + device_name(w.embed_backend->device());

@@ -52,7 +52,8 @@ TEST(TernaryIsa, SetIsaOverridesAndResets) {
   for (Isa isa : cpu::supported_isas()) {
     cpu::set_isa(isa);
     EXPECT_EQ(cpu::active_isa(), isa);
-    EXPECT_STREQ(cpu::active_ternary_kernels().name, std::string(cpu::isa_name(isa)).c_str());
+    // avx512 runs the avx512vnni table on a CPU with AVX512-VNNI.
+    EXPECT_TRUE(std::string(cpu::active_ternary_kernels().name).starts_with(cpu::isa_name(isa)));
   }
   for (Isa isa : {Isa::avx2, Isa::avx512}) {
     if (cpu::isa_supported(isa)) continue;

@@ -67,8 +67,9 @@ std::vector<float> random_x(int64_t n_rows, int64_t n_in, uint64_t seed) {
   return x;
 }
 
-std::string label(Isa isa, TernaryFormat format, Shape shape, int64_t n_rows) {
-  return std::string(cpu::isa_name(isa)) + " " + std::string(ternary_format_name(format)) + " " +
+std::string label(const cpu::TernaryKernelTable& table, TernaryFormat format, Shape shape,
+                  int64_t n_rows) {
+  return std::string(table.name) + " " + std::string(ternary_format_name(format)) + " " +
          std::to_string(shape.n_out) + "x" + std::to_string(shape.n_in) +
          " R=" + std::to_string(n_rows);
 }
@@ -87,8 +88,8 @@ TEST(TernaryKernels, ScalarIsAlwaysSupported) {
 }
 
 TEST(TernaryKernels, Int8GemmIsExactOnEveryIsa) {
-  for (Isa isa : cpu::supported_isas()) {
-    const cpu::TernaryKernelTable& kernels = cpu::ternary_kernels(isa);
+  for (const cpu::TernaryKernelTable* table : cpu::runnable_ternary_kernel_tables()) {
+    const cpu::TernaryKernelTable& kernels = *table;
     for (TernaryFormat format : kFormats)
       for (Shape shape : kShapes) {
         const auto codes = random_codes(shape.n_out, shape.n_in, shape.n_out * 1000 + shape.n_in);
@@ -99,7 +100,7 @@ TEST(TernaryKernels, Int8GemmIsExactOnEveryIsa) {
           ref::ternary_gemm_i8(w, xq.data(), n_rows, 0, shape.n_out, expected.data());
           kernels.gemm_i8[static_cast<int>(format)](w, xq.data(), n_rows, 0, shape.n_out,
                                                     got.data());
-          ASSERT_EQ(got, expected) << label(isa, format, shape, n_rows);
+          ASSERT_EQ(got, expected) << label(kernels, format, shape, n_rows);
         }
       }
   }
@@ -138,8 +139,8 @@ TEST(TernaryKernels, F32ReferenceEqualsTheUnpackedDotBitForBit) {
 }
 
 TEST(TernaryKernels, F32GemmMatchesReferenceAndEachRowIsItsGemv) {
-  for (Isa isa : cpu::supported_isas()) {
-    const cpu::TernaryKernelTable& kernels = cpu::ternary_kernels(isa);
+  for (const cpu::TernaryKernelTable* table : cpu::runnable_ternary_kernel_tables()) {
+    const cpu::TernaryKernelTable& kernels = *table;
     for (TernaryFormat format : kFormats)
       for (Shape shape : kShapes) {
         const auto codes = random_codes(shape.n_out, shape.n_in, shape.n_out * 1000 + shape.n_in);
@@ -158,10 +159,10 @@ TEST(TernaryKernels, F32GemmMatchesReferenceAndEachRowIsItsGemv) {
             for (int64_t o = 0; o < shape.n_out; ++o) {
               const float value = got[r * shape.n_out + o];
               ASSERT_NEAR(value, expected[r * shape.n_out + o], 1e-5 * magnitude + 1e-6)
-                  << label(isa, format, shape, n_rows) << " row " << r << " out " << o;
+                  << label(kernels, format, shape, n_rows) << " row " << r << " out " << o;
               // Bit for bit, whatever the batch: prefill == streaming.
               ASSERT_EQ(std::memcmp(&value, &gemv[o], sizeof(float)), 0)
-                  << label(isa, format, shape, n_rows) << " row " << r << " out " << o;
+                  << label(kernels, format, shape, n_rows) << " row " << r << " out " << o;
             }
           }
         }
@@ -195,7 +196,7 @@ TEST(TernaryKernels, Avx2AndAvx512F32AreBitIdentical) {
       std::vector<float> a(n_rows * shape.n_out), b(n_rows * shape.n_out);
       avx2.gemm_f32[static_cast<int>(format)](w, x.data(), n_rows, 0, shape.n_out, a.data());
       avx512.gemm_f32[static_cast<int>(format)](w, x.data(), n_rows, 0, shape.n_out, b.data());
-      EXPECT_TRUE(same_bits(a, b)) << label(Isa::avx512, format, shape, n_rows);
+      EXPECT_TRUE(same_bits(a, b)) << label(avx512, format, shape, n_rows);
     }
 }
 
@@ -204,9 +205,9 @@ TEST(TernaryKernels, RowRangesComposeToTheFullResult) {
   const auto codes = random_codes(n_out, n_in, 21);
   const auto xq = random_xq(n_rows, n_in, 22);
   const auto x = random_x(n_rows, n_in, 23);
-  for (Isa isa : cpu::supported_isas())
+  for (const cpu::TernaryKernelTable* table : cpu::runnable_ternary_kernel_tables())
     for (TernaryFormat format : kFormats) {
-      const cpu::TernaryKernelTable& kernels = cpu::ternary_kernels(isa);
+      const cpu::TernaryKernelTable& kernels = *table;
       const PackedTernary w = pack_ternary(format, codes.data(), n_out, n_in, 1.0f);
       const int f = static_cast<int>(format);
       std::vector<int32_t> full_i8(n_rows * n_out), split_i8(n_rows * n_out, -1);
@@ -217,8 +218,8 @@ TEST(TernaryKernels, RowRangesComposeToTheFullResult) {
         kernels.gemm_i8[f](w, xq.data(), n_rows, begin, end, split_i8.data());
         kernels.gemm_f32[f](w, x.data(), n_rows, begin, end, split_f32.data());
       }
-      EXPECT_EQ(split_i8, full_i8) << cpu::isa_name(isa);
-      EXPECT_TRUE(same_bits(split_f32, full_f32)) << cpu::isa_name(isa);
+      EXPECT_EQ(split_i8, full_i8) << table->name;
+      EXPECT_TRUE(same_bits(split_f32, full_f32)) << table->name;
     }
 }
 
@@ -227,9 +228,9 @@ TEST(TernaryKernels, UnalignedWeightsAndRepeatedCallsGiveTheSameResult) {
   const auto codes = random_codes(n_out, n_in, 31);
   const auto xq = random_xq(n_rows, n_in, 32);
   const auto x = random_x(n_rows, n_in, 33);
-  for (Isa isa : cpu::supported_isas())
+  for (const cpu::TernaryKernelTable* table : cpu::runnable_ternary_kernel_tables())
     for (TernaryFormat format : kFormats) {
-      const cpu::TernaryKernelTable& kernels = cpu::ternary_kernels(isa);
+      const cpu::TernaryKernelTable& kernels = *table;
       const PackedTernary w = pack_ternary(format, codes.data(), n_out, n_in, 1.0f);
       std::vector<uint8_t> shifted(w.data.size() + 1);
       std::memcpy(shifted.data() + 1, w.data.data(), w.data.size());

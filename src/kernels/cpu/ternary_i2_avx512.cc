@@ -78,6 +78,74 @@ void gemm_i8_tile(const TernaryMatrixView& w, const TileI8& tile, int64_t out_be
   }
 }
 
+// AVX512-VNNI: vpdpbusd multiplies the unsigned digits by the signed activations
+// and accumulates four products per int32 lane in one instruction (no int16
+// step). Four weight rows run side by side, so four independent accumulation
+// chains hide the instruction's latency and their horizontal sums share one
+// reduction tree; the decode GEMV of a narrow layer (one or four blocks per row)
+// is dominated by that per-row work otherwise.
+#define BIT_TTT_VNNI __attribute__((target("avx512vnni")))
+
+BIT_TTT_VNNI inline __m512i block_dot_i8_vnni(__m512i acc, const __m512i u[4], const int8_t* x) {
+  acc = _mm512_dpbusd_epi32(acc, u[0], _mm512_loadu_si512(x));
+  acc = _mm512_dpbusd_epi32(acc, u[1], _mm512_loadu_si512(x + 64));
+  acc = _mm512_dpbusd_epi32(acc, u[2], _mm512_loadu_si512(x + 128));
+  return _mm512_dpbusd_epi32(acc, u[3], _mm512_loadu_si512(x + 192));
+}
+
+// The 16-lane sums of four accumulators, as four int32 in one register.
+inline __m128i reduce4_epi32(const __m512i a[4]) {
+  __m128i q[4];
+  for (int r = 0; r < 4; ++r) {
+    const __m256i half =
+        _mm256_add_epi32(_mm512_castsi512_si256(a[r]), _mm512_extracti64x4_epi64(a[r], 1));
+    q[r] = _mm_add_epi32(_mm256_castsi256_si128(half), _mm256_extracti128_si256(half, 1));
+  }
+  return _mm_hadd_epi32(_mm_hadd_epi32(q[0], q[1]), _mm_hadd_epi32(q[2], q[3]));
+}
+
+template <int T>
+BIT_TTT_VNNI void gemm_i8_tile_vnni(const TernaryMatrixView& w, const TileI8& tile,
+                                    int64_t out_begin, int64_t out_end, int32_t* out) {
+  const int64_t n_full = w.n_in / kBlock;
+  const int64_t n_blocks = w.row_stride_bytes / kI2BlockBytes;  // n_full, + 1 with a tail
+  auto x_block = [&](int t, int64_t b) {
+    return b < n_full ? tile.x[t] + b * kBlock : tile.tail[t];
+  };
+  int64_t o = out_begin;
+  for (; o + 4 <= out_end; o += 4) {
+    const uint8_t* row = w.data + o * w.row_stride_bytes;
+    __m512i acc[T][4];
+    for (int t = 0; t < T; ++t)
+      for (int r = 0; r < 4; ++r) acc[t][r] = _mm512_setzero_si512();
+    for (int64_t b = 0; b < n_blocks; ++b) {
+      for (int r = 0; r < 4; ++r) {
+        const uint8_t* block = row + r * w.row_stride_bytes + b * kI2BlockBytes;
+        avx512::prefetch_ahead(block);
+        __m512i u[4];
+        decode_i8(block, u);
+        for (int t = 0; t < T; ++t) acc[t][r] = block_dot_i8_vnni(acc[t][r], u, x_block(t, b));
+      }
+    }
+    for (int t = 0; t < T; ++t) {
+      const __m128i sums = _mm_sub_epi32(reduce4_epi32(acc[t]), _mm_set1_epi32(tile.x_sum[t]));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(out + t * w.n_out + o), sums);
+    }
+  }
+  for (; o < out_end; ++o) {  // the last 1-3 rows
+    const uint8_t* row = w.data + o * w.row_stride_bytes;
+    __m512i acc[T];
+    for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_si512();
+    for (int64_t b = 0; b < n_blocks; ++b) {
+      __m512i u[4];
+      decode_i8(row + b * kI2BlockBytes, u);
+      for (int t = 0; t < T; ++t) acc[t] = block_dot_i8_vnni(acc[t], u, x_block(t, b));
+    }
+    for (int t = 0; t < T; ++t)
+      out[t * w.n_out + o] = _mm512_reduce_add_epi32(acc[t]) - tile.x_sum[t];
+  }
+}
+
 // x permuted to the lane order of decode group g = 4b + k: xp[g·16 + l] = x[4l + b + 64k].
 void permute_x(const float* x, int64_t n_in, int64_t n_blocks, float* xp) {
   for (int64_t blk = 0; blk < n_blocks; ++blk) {
@@ -141,10 +209,10 @@ void gemm_f32_tile(const TernaryMatrixView& w, const float* const xp[], int64_t 
   }
 }
 
-}  // namespace
-
-void ternary_gemm_i8_i2_avx512(const TernaryMatrixView& w, const int8_t* xq, int64_t n_rows,
-                               int64_t out_begin, int64_t out_end, int32_t* out) {
+// Runs `tile_fn<T>` over tiles of up to kTileI8 activation rows.
+template <template <int> class TileFn>
+void gemm_i8_tiles(const TernaryMatrixView& w, const int8_t* xq, int64_t n_rows, int64_t out_begin,
+                   int64_t out_end, int32_t* out) {
   TileI8 tile;
   const int64_t n_full = w.n_in / kBlock;
   const int64_t n_tail = w.n_in - n_full * kBlock;
@@ -161,19 +229,47 @@ void ternary_gemm_i8_i2_avx512(const TernaryMatrixView& w, const int8_t* xq, int
     int32_t* out_tile = out + r0 * w.n_out;
     switch (n_tile) {
       case 1:
-        gemm_i8_tile<1>(w, tile, out_begin, out_end, out_tile);
+        TileFn<1>::run(w, tile, out_begin, out_end, out_tile);
         break;
       case 2:
-        gemm_i8_tile<2>(w, tile, out_begin, out_end, out_tile);
+        TileFn<2>::run(w, tile, out_begin, out_end, out_tile);
         break;
       case 3:
-        gemm_i8_tile<3>(w, tile, out_begin, out_end, out_tile);
+        TileFn<3>::run(w, tile, out_begin, out_end, out_tile);
         break;
       default:
-        gemm_i8_tile<4>(w, tile, out_begin, out_end, out_tile);
+        TileFn<4>::run(w, tile, out_begin, out_end, out_tile);
         break;
     }
   }
+}
+
+template <int T>
+struct PlainTile {
+  static void run(const TernaryMatrixView& w, const TileI8& tile, int64_t begin, int64_t end,
+                  int32_t* out) {
+    gemm_i8_tile<T>(w, tile, begin, end, out);
+  }
+};
+template <int T>
+struct VnniTile {
+  static void run(const TernaryMatrixView& w, const TileI8& tile, int64_t begin, int64_t end,
+                  int32_t* out) {
+    gemm_i8_tile_vnni<T>(w, tile, begin, end, out);
+  }
+};
+
+}  // namespace
+
+void ternary_gemm_i8_i2_avx512(const TernaryMatrixView& w, const int8_t* xq, int64_t n_rows,
+                               int64_t out_begin, int64_t out_end, int32_t* out) {
+  gemm_i8_tiles<PlainTile>(w, xq, n_rows, out_begin, out_end, out);
+}
+
+// Only in the avx512vnni table, which dispatch picks when CPUID reports AVX512-VNNI.
+void ternary_gemm_i8_i2_avx512vnni(const TernaryMatrixView& w, const int8_t* xq, int64_t n_rows,
+                                   int64_t out_begin, int64_t out_end, int32_t* out) {
+  gemm_i8_tiles<VnniTile>(w, xq, n_rows, out_begin, out_end, out);
 }
 
 void ternary_gemm_f32_i2_avx512(const TernaryMatrixView& w, const float* x, int64_t n_rows,

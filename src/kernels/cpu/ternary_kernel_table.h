@@ -34,6 +34,7 @@ struct TernaryKernelTable {
 const TernaryKernelTable* ternary_kernel_table_scalar();
 const TernaryKernelTable* ternary_kernel_table_avx2();
 const TernaryKernelTable* ternary_kernel_table_avx512();
+const TernaryKernelTable* ternary_kernel_table_avx512vnni();  // needs CPUID avx512vnni too
 
 // A per-thread, 64-byte aligned scratch buffer of at least n_bytes, valid until the
 // next call on the same thread (the SIMD files must not own std::vector).
@@ -52,6 +53,8 @@ float ternary_quantize_row_i8_avx2(const float* x, int64_t n, int8_t* xq);
 
 void ternary_gemm_i8_i2_avx512(const TernaryMatrixView&, const int8_t*, int64_t, int64_t, int64_t,
                                int32_t*);
+void ternary_gemm_i8_i2_avx512vnni(const TernaryMatrixView&, const int8_t*, int64_t, int64_t,
+                                   int64_t, int32_t*);
 void ternary_gemm_f32_i2_avx512(const TernaryMatrixView&, const float*, int64_t, int64_t, int64_t,
                                 float*);
 void ternary_gemm_i8_tq1_avx512(const TernaryMatrixView&, const int8_t*, int64_t, int64_t, int64_t,

@@ -2,6 +2,7 @@
 
 #include <memory>
 #include <new>
+#include <vector>
 
 #include "bit_ttt/error.h"
 #include "core/check.h"
@@ -47,11 +48,26 @@ uint8_t* ternary_thread_scratch(size_t n_bytes) {
 const TernaryKernelTable& ternary_kernels(Isa isa) {
   if (!isa_supported(isa))
     fail("cannot use ", isa_name(isa), " kernels on this CPU (best: ", isa_name(detect_isa()), ")");
+  if (isa == Isa::avx512 && cpu_features().avx512vnni && ternary_kernel_table_avx512vnni())
+    return *ternary_kernel_table_avx512vnni();
   const TernaryKernelTable* table = isa == Isa::avx512 ? ternary_kernel_table_avx512()
                                     : isa == Isa::avx2 ? ternary_kernel_table_avx2()
                                                        : ternary_kernel_table_scalar();
   BT_CHECK(table != nullptr);
   return *table;
+}
+
+std::vector<const TernaryKernelTable*> runnable_ternary_kernel_tables() {
+  std::vector<const TernaryKernelTable*> tables;
+  for (Isa isa : supported_isas()) {
+    if (isa == Isa::avx512 && ternary_kernel_table_avx512())
+      tables.push_back(ternary_kernel_table_avx512());
+    tables.push_back(&ternary_kernels(isa));  // avx512: the VNNI table when the CPU has it
+  }
+  std::erase(tables, nullptr);
+  for (size_t i = 1; i < tables.size(); ++i)  // avx512 without VNNI would appear twice
+    if (tables[i] == tables[i - 1]) tables.erase(tables.begin() + static_cast<ptrdiff_t>(i--));
+  return tables;
 }
 
 const TernaryKernelTable& active_ternary_kernels() {

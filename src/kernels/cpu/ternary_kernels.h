@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "kernels/cpu/isa.h"
 #include "kernels/cpu/ternary_kernel_table.h"
@@ -40,7 +41,11 @@ void ternary_gemv_f32(const TernaryMatrixView& w, const float* x, int64_t out_be
 float ternary_quantize_row_i8(const float* x, int64_t n, int8_t* xq);
 
 // The kernels of one ISA (tests and benchmarks); fails when it is not supported.
+// For avx512 that is the VNNI table when the CPU has AVX512-VNNI.
 const TernaryKernelTable& ternary_kernels(Isa isa);
+// Every table this CPU and build can run, ascending (scalar, avx2, avx512,
+// avx512vnni as supported), so tests also cover plain AVX-512 on a VNNI machine.
+std::vector<const TernaryKernelTable*> runnable_ternary_kernel_tables();
 // The kernels of active_isa().
 const TernaryKernelTable& active_ternary_kernels();
 

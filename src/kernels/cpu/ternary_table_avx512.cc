@@ -12,11 +12,24 @@ const TernaryKernelTable kTable = {
     ternary_quantize_row_i8_avx512,
 };
 }  // namespace
+// The same kernels with the AVX512-VNNI int8 × i2 kernel (vpdpbusd).
+const TernaryKernelTable kVnniTable = {
+    "avx512vnni",
+    {ternary_gemm_i8_i2_avx512vnni, ternary_gemm_i8_tq1_avx512},
+    {ternary_gemm_f32_i2_avx512, ternary_gemm_f32_tq1_avx512},
+    ternary_quantize_row_i8_avx512,
+};
 const TernaryKernelTable* ternary_kernel_table_avx512() {
   return &kTable;
 }
+const TernaryKernelTable* ternary_kernel_table_avx512vnni() {
+  return &kVnniTable;
+}
 #else
 const TernaryKernelTable* ternary_kernel_table_avx512() {
+  return nullptr;
+}
+const TernaryKernelTable* ternary_kernel_table_avx512vnni() {
   return nullptr;
 }
 #endif
