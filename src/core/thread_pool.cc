@@ -9,7 +9,7 @@
 namespace bit_ttt {
 
 ThreadPool::ThreadPool(int n_threads) : n_threads_(std::max(1, n_threads)) {
-  for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
+  for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this] { worker_loop(); });
 }
 
 ThreadPool::~ThreadPool() {
@@ -22,14 +22,26 @@ ThreadPool::~ThreadPool() {
   for (auto& worker : workers_) worker.join();
 }
 
-void ThreadPool::run_chunk(int chunk_index) {
-  if (chunk_index >= n_chunks_) return;
-  const int64_t begin = job_n_ * chunk_index / n_chunks_;
-  const int64_t end = job_n_ * (chunk_index + 1) / n_chunks_;
-  if (begin < end) job_(job_context_, begin, end);
+void ThreadPool::run_chunks(uint32_t job_id) {
+  while (true) {
+    uint64_t claim = claim_.load(std::memory_order_acquire);
+    if (static_cast<uint32_t>(claim >> 32) != job_id) return;
+    // Read before the claim; only used when the claim proves the job is still current.
+    const int n_chunks = n_chunks_.load(std::memory_order_relaxed);
+    const int64_t n = job_n_.load(std::memory_order_relaxed);
+    const ChunkFn fn = job_.load(std::memory_order_relaxed);
+    const void* context = job_context_.load(std::memory_order_relaxed);
+    const int chunk = static_cast<int>(claim & 0xffffffffu);
+    if (chunk >= n_chunks) return;
+    if (!claim_.compare_exchange_weak(claim, claim + 1, std::memory_order_acq_rel)) continue;
+    const int64_t begin = n * chunk / n_chunks;
+    const int64_t end = n * (chunk + 1) / n_chunks;
+    if (begin < end) fn(context, begin, end);
+    n_done_.fetch_add(1, std::memory_order_acq_rel);
+  }
 }
 
-void ThreadPool::worker_loop(int worker_index) {
+void ThreadPool::worker_loop() {
   uint64_t seen = 0;
   while (true) {
     // Spin for a short while (cheap wake-up during decode), then sleep.
@@ -52,8 +64,7 @@ void ThreadPool::worker_loop(int worker_index) {
     }
     seen = current;
     if (stopping_.load()) return;
-    run_chunk(worker_index);
-    n_pending_.fetch_sub(1, std::memory_order_acq_rel);
+    run_chunks(static_cast<uint32_t>(claim_.load(std::memory_order_acquire) >> 32));
   }
 }
 
@@ -67,20 +78,22 @@ void ThreadPool::run(int64_t n, int64_t grain, ChunkFn fn, const void* context) 
     return;
   }
   std::lock_guard<std::mutex> serial(serial_);
-  job_ = fn;
-  job_context_ = context;
-  job_n_ = n;
-  n_chunks_ = n_chunks;
-  n_pending_.store(n_threads_ - 1, std::memory_order_release);
-  generation_.fetch_add(1);      // seq_cst: see worker_loop
+  const uint32_t job_id = ++job_id_;
+  job_.store(fn, std::memory_order_relaxed);
+  job_context_.store(context, std::memory_order_relaxed);
+  job_n_.store(n, std::memory_order_relaxed);
+  n_chunks_.store(n_chunks, std::memory_order_relaxed);
+  n_done_.store(0, std::memory_order_relaxed);
+  claim_.store(uint64_t{job_id} << 32, std::memory_order_release);  // publishes the fields
+  generation_.fetch_add(1);                                         // seq_cst: see worker_loop
   if (n_sleeping_.load() > 0) {  // the mutex and the wake-up only when a worker sleeps
     std::lock_guard<std::mutex> lock(mutex_);
     wake_.notify_all();
   }
-  run_chunk(0);
-  // Spin briefly (workers usually finish together), then yield so that a
-  // descheduled worker on a busy machine gets the core back quickly.
-  for (int spin = 0; n_pending_.load(std::memory_order_acquire) != 0; ++spin) {
+  run_chunks(job_id);
+  // Every chunk is claimed; wait for those still running on workers. Spin briefly,
+  // then yield so that a descheduled worker gets the core back quickly.
+  for (int spin = 0; n_done_.load(std::memory_order_acquire) != n_chunks; ++spin) {
     if (spin < 4000) {
 #if defined(__x86_64__)
       __builtin_ia32_pause();
@@ -89,7 +102,6 @@ void ThreadPool::run(int64_t n, int64_t grain, ChunkFn fn, const void* context) 
       std::this_thread::yield();
     }
   }
-  job_ = nullptr;
 }
 
 namespace {

@@ -22,8 +22,10 @@ class ThreadPool {
   int n_threads() const { return n_threads_; }
 
   // Calls fn(begin, end) over contiguous chunks covering [0, n), at least `grain`
-  // items per chunk; the caller runs the first chunk. Chunk boundaries depend only
-  // on n, grain and n_threads, so results never depend on scheduling.
+  // items per chunk. Chunk boundaries depend only on n, grain and n_threads, so
+  // results never depend on scheduling. Chunks are claimed, not assigned: the
+  // caller takes any chunk a worker has not started, so a worker descheduled on a
+  // busy machine delays nothing (it would otherwise stall every decode step).
   template <typename Fn>
   void parallel_for(int64_t n, int64_t grain, const Fn& fn) {
     // Type-erased without std::function so no allocation happens per call.
@@ -38,23 +40,30 @@ class ThreadPool {
  private:
   using ChunkFn = void (*)(const void* context, int64_t begin, int64_t end);
   void run(int64_t n, int64_t grain, ChunkFn fn, const void* context);
-  void worker_loop(int worker_index);
-  void run_chunk(int chunk_index);
+  void worker_loop();
+  // Claims and runs chunks of job `job_id` until none is left.
+  void run_chunks(uint32_t job_id);
 
   int n_threads_;
   std::vector<std::thread> workers_;
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::atomic<uint64_t> generation_{0};
-  std::atomic<int> n_pending_{0};
+  std::atomic<uint64_t> generation_{0};  // bumped per job: wakes the workers
   std::atomic<bool> stopping_{false};
   std::atomic<int> n_sleeping_{0};  // workers waiting on wake_
-  // The job being run (valid while n_pending_ > 0).
-  ChunkFn job_ = nullptr;
-  const void* job_context_ = nullptr;
-  int64_t job_n_ = 0;
-  int n_chunks_ = 0;
-  std::mutex serial_;  // one parallel_for at a time per pool
+  // The job being run. claim_ = (job id << 32) | next unclaimed chunk: a chunk is
+  // taken by a compare-exchange, which fails once the job has changed, so a late
+  // worker never runs a chunk of a finished job. The fields are atomics because a
+  // late worker may read them while the next job is being set up (it then
+  // discards them when its claim fails).
+  std::atomic<uint64_t> claim_{0};
+  std::atomic<int> n_done_{0};
+  std::atomic<ChunkFn> job_{nullptr};
+  std::atomic<const void*> job_context_{nullptr};
+  std::atomic<int64_t> job_n_{0};
+  std::atomic<int> n_chunks_{0};
+  uint32_t job_id_ = 0;  // the caller's counter (under serial_)
+  std::mutex serial_;    // one parallel_for at a time per pool
 };
 
 // The process-wide pool used by the CPU backend (threads = hardware concurrency

@@ -151,6 +151,25 @@ TEST(ThreadPool, ParallelForCoversEveryIndexOnce) {
   }
 }
 
+// More threads than cores: workers are often descheduled, so the caller claims
+// their chunks; every index must still run exactly once per call, and a late
+// worker must never run a chunk of a job that has already finished.
+TEST(ThreadPool, OversubscribedPoolRunsEveryChunkOnceAcrossManyJobs) {
+  ThreadPool pool(6);
+  std::vector<std::atomic<int>> hits(100);
+  for (int job = 0; job < 3000; ++job) {
+    const int64_t n = 1 + job % 100;
+    pool.parallel_for(n, 1, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) hits[static_cast<size_t>(i)]++;
+    });
+  }
+  for (int64_t i = 0; i < 100; ++i) {
+    int expected = 0;
+    for (int job = 0; job < 3000; ++job) expected += i < 1 + job % 100;
+    EXPECT_EQ(hits[static_cast<size_t>(i)].load(), expected) << i;
+  }
+}
+
 TEST(Devices, CudaIsAClearErrorWithoutABackend) {
   EXPECT_EQ(parse_device("cpu"), Device::cpu);
   try {

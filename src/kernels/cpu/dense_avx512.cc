@@ -170,6 +170,40 @@ inline void store_out(const DenseMatrixView& w, int64_t o, int t, const float ga
   out[t * w.n_out + o] = w.row_scales[o] * (gammas[t] / 127.0f) * static_cast<float>(dot);
 }
 
+// Four rows' results at once: the horizontal sums of acc[0..3] share one
+// reduction tree, and the scaling s_o·(γ/127)·dot runs on four lanes in the same
+// order as store_out, so the bits are the same. At n_in = 256 a row is only four
+// blocks, so the per-row reduction used to cost as much as the dot products.
+inline void store_out4(const DenseMatrixView& w, int64_t o0, int t, const float gammas[],
+                       const __m512i acc[4], float* out) {
+  __m128i q[4];
+  for (int j = 0; j < 4; ++j) {
+    const __m256i half =
+        _mm256_add_epi32(_mm512_castsi512_si256(acc[j]), _mm512_extracti64x4_epi64(acc[j], 1));
+    q[j] = _mm_add_epi32(_mm256_castsi256_si128(half), _mm256_extracti128_si256(half, 1));
+  }
+  const __m128i dots = _mm_hadd_epi32(_mm_hadd_epi32(q[0], q[1]), _mm_hadd_epi32(q[2], q[3]));
+  const __m128 scales =
+      _mm_mul_ps(_mm_loadu_ps(w.row_scales + o0), _mm_set1_ps(gammas[t] / 127.0f));
+  _mm_storeu_ps(out + t * w.n_out + o0, _mm_mul_ps(scales, _mm_cvtepi32_ps(dots)));
+}
+
+// acc[j][t] → out for every row j < O and tile row t.
+template <int O, int T>
+inline void store_block(const DenseMatrixView& w, int64_t o0, const float gammas[],
+                        const __m512i (&acc)[O][T], float* out) {
+  if constexpr (O == 4) {
+    for (int t = 0; t < T; ++t) {
+      const __m512i column[4] = {acc[0][t], acc[1][t], acc[2][t], acc[3][t]};
+      store_out4(w, o0, t, gammas, column, out);
+    }
+  } else {
+    for (int j = 0; j < O; ++j)
+      for (int t = 0; t < T; ++t)
+        store_out(w, o0 + j, t, gammas, _mm512_reduce_add_epi32(acc[j][t]), out);
+  }
+}
+
 template <int O, int T>
 void gemm_i8_block(const DenseMatrixView& w, const TileI8& tile, const float gammas[], int64_t o0,
                    float* out) {
@@ -198,9 +232,7 @@ void gemm_i8_block(const DenseMatrixView& w, const TileI8& tile, const float gam
       }
     }
   }
-  for (int j = 0; j < O; ++j)
-    for (int t = 0; t < T; ++t)
-      store_out(w, o0 + j, t, gammas, _mm512_reduce_add_epi32(acc[j][t]), out);
+  store_block<O, T>(w, o0, gammas, acc, out);
 }
 
 // The same sign trick as gemm_i8_block, with one vpdpbusd (four products summed
@@ -231,9 +263,7 @@ BIT_TTT_VNNI void gemm_i8_block_vnni(const DenseMatrixView& w, const TileI8& til
             _mm512_dpbusd_epi32(acc[j][t], ax, _mm512_mask_sub_epi8(q[j], negative, zero, q[j]));
     }
   }
-  for (int j = 0; j < O; ++j)
-    for (int t = 0; t < T; ++t)
-      store_out(w, o0 + j, t, gammas, _mm512_reduce_add_epi32(acc[j][t]), out);
+  store_block<O, T>(w, o0, gammas, acc, out);
 }
 
 template <bool kVnni, int T>
