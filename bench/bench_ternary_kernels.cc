@@ -20,6 +20,10 @@
 #include <string>
 #include <vector>
 
+#include <immintrin.h>
+
+#include <map>
+
 #include "bench_util.h"
 #include "core/thread_pool.h"
 #include "kernels/cpu/cpu_kernels.h"
@@ -75,6 +79,83 @@ double measure_read_gb_per_s(ThreadPool& pool) {
   if (sums[0] == 0) std::abort();
   return best;
 }
+
+// ---- compute peak: register-only loops, 12 independent chains per ISA ---------
+// GOP/s of one core (a multiply-add counts 2), the compute roof of a kernel
+// next to the memory roof. Each function only runs when CPUID reports its ISA.
+#if defined(__x86_64__)
+// Returns the first 4 bytes of the folded accumulators (keeps the loop alive).
+#define BT_PEAK_LOOP(TYPE, INIT, STEP, FOLD)    \
+  TYPE acc[12];                                 \
+  for (int k = 0; k < 12; ++k) acc[k] = INIT;   \
+  for (int64_t i = 0; i < iterations; ++i)      \
+    for (int k = 0; k < 12; ++k) acc[k] = STEP; \
+  for (int k = 1; k < 12; ++k) acc[0] = FOLD;   \
+  int32_t first = 0;                            \
+  std::memcpy(&first, &acc[0], sizeof(first));  \
+  return first
+
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) int32_t peak_vnni(int64_t iterations,
+                                                                         __m512i a, __m512i b) {
+  BT_PEAK_LOOP(__m512i, _mm512_set1_epi32(k), _mm512_dpbusd_epi32(acc[k], a, b),
+               _mm512_add_epi32(acc[0], acc[k]));
+}
+__attribute__((target("avx512f,avx512bw"))) int32_t peak_avx512_i8(int64_t iterations, __m512i a,
+                                                                   __m512i b) {
+  const __m512i ones = _mm512_set1_epi16(1);
+  BT_PEAK_LOOP(__m512i, _mm512_set1_epi32(k),
+               _mm512_add_epi32(acc[k], _mm512_madd_epi16(_mm512_maddubs_epi16(a, b), ones)),
+               _mm512_add_epi32(acc[0], acc[k]));
+}
+__attribute__((target("avx2"))) int32_t peak_avx2_i8(int64_t iterations, __m256i a, __m256i b) {
+  const __m256i ones = _mm256_set1_epi16(1);
+  BT_PEAK_LOOP(__m256i, _mm256_set1_epi32(k),
+               _mm256_add_epi32(acc[k], _mm256_madd_epi16(_mm256_maddubs_epi16(a, b), ones)),
+               _mm256_add_epi32(acc[0], acc[k]));
+}
+__attribute__((target("avx512f"))) int32_t peak_avx512_f32(int64_t iterations, __m512 a, __m512 b) {
+  BT_PEAK_LOOP(__m512, _mm512_set1_ps(static_cast<float>(k)), _mm512_fmadd_ps(a, b, acc[k]),
+               _mm512_add_ps(acc[0], acc[k]));
+}
+__attribute__((target("avx2,fma"))) int32_t peak_avx2_f32(int64_t iterations, __m256 a, __m256 b) {
+  BT_PEAK_LOOP(__m256, _mm256_set1_ps(static_cast<float>(k)), _mm256_fmadd_ps(a, b, acc[k]),
+               _mm256_add_ps(acc[0], acc[k]));
+}
+
+// Peak GOP/s of one core for the ternary kernels of `table` in `mode` ("i8": the
+// int8 multiply-adds that table uses; "f32": FMA). 0 for the scalar table.
+double measure_peak_gop_per_s(const std::string& table, const std::string& mode) {
+  const int64_t iterations = 2'000'000;
+  double ops_per_iteration = 0;  // 12 chains × lanes × 2
+  const auto start = Clock::now();
+  volatile int sink = 0;
+  if (mode == "i8" && table == "avx512vnni") {
+    sink = peak_vnni(iterations, _mm512_set1_epi8(1), _mm512_set1_epi8(1));
+    ops_per_iteration = 12 * 64 * 2;
+  } else if (mode == "i8" && table == "avx512") {
+    sink = peak_avx512_i8(iterations, _mm512_set1_epi8(1), _mm512_set1_epi8(1));
+    ops_per_iteration = 12 * 64 * 2;
+  } else if (mode == "i8" && table == "avx2") {
+    sink = peak_avx2_i8(iterations, _mm256_set1_epi8(1), _mm256_set1_epi8(1));
+    ops_per_iteration = 12 * 32 * 2;
+  } else if (mode == "f32" && table.starts_with("avx512")) {
+    sink = peak_avx512_f32(iterations, _mm512_set1_ps(1e-9f), _mm512_set1_ps(1e-9f));
+    ops_per_iteration = 12 * 16 * 2;
+  } else if (mode == "f32" && table == "avx2") {
+    sink = peak_avx2_f32(iterations, _mm256_set1_ps(1e-9f), _mm256_set1_ps(1e-9f));
+    ops_per_iteration = 12 * 8 * 2;
+  } else {
+    return 0;
+  }
+  (void)sink;
+  return ops_per_iteration * static_cast<double>(iterations) / seconds_since(start) / 1e9;
+}
+#undef BT_PEAK_LOOP
+#else
+double measure_peak_gop_per_s(const std::string&, const std::string&) {
+  return 0;
+}
+#endif
 
 struct Shape {
   int64_t n_out, n_in;
@@ -191,10 +272,21 @@ int main(int argc, char** argv) {
       info["read_gb_per_s_" + std::to_string(n_threads) + "t"] =
           read_bandwidth[std::min(n_threads, 64)];
     }
+    for (cpu::Isa isa : isas)
+      for (const std::string mode : {"i8", "f32"}) {
+        const std::string table = cpu::ternary_kernels(isa).name;
+        info["peak_gop_per_s_1core_" + table + "_" + mode] = measure_peak_gop_per_s(table, mode);
+      }
     std::printf("%s\n", info.dump().c_str());
     std::fflush(stdout);
   }
 
+  std::map<std::string, double> peaks;  // by table + mode, measured once
+  auto measure_peak_cached = [&](const std::string& table, const std::string& mode) {
+    auto [it, inserted] = peaks.try_emplace(table + mode, 0.0);
+    if (inserted) it->second = measure_peak_gop_per_s(table, mode);
+    return it->second;
+  };
   std::mt19937_64 engine(1);
   for (const Shape shape : shapes) {
     std::vector<int8_t> codes(static_cast<size_t>(shape.n_out * shape.n_in));
@@ -212,6 +304,7 @@ int main(int argc, char** argv) {
     auto report = [&](const std::string& isa, const std::string& format, const std::string& mode,
                       int n_rows, int n_threads, bool cold, double seconds, double weight_bytes) {
       const double ops = 2.0 * shape.n_out * shape.n_in * n_rows;
+      const double peak = n_threads * measure_peak_cached(isa, mode);
       const double weight_gb_per_s = weight_bytes / seconds / 1e9;
       nlohmann::json result = {
           {"bench", "ternary_gemm"},
@@ -230,7 +323,9 @@ int main(int argc, char** argv) {
           {"roofline_fraction", weight_gb_per_s / memcpy_bandwidth},
           // against what this many threads can read (a tighter bound
           // than one memcpy when several cores share DRAM)
-          {"read_roofline_fraction", weight_gb_per_s / read_bandwidth[std::min(n_threads, 64)]}};
+          {"read_roofline_fraction", weight_gb_per_s / read_bandwidth[std::min(n_threads, 64)]},
+          // against the cores' int8 multiply-add (i8) or FMA (f32) peak
+          {"compute_fraction", peak > 0 ? ops / seconds / 1e9 / peak : 0.0}};
       std::printf("%s\n", result.dump().c_str());
       std::fflush(stdout);
     };
@@ -261,9 +356,8 @@ int main(int argc, char** argv) {
                                                                      end, out_f32.data());
                       });
                     });
-                report(std::string(cpu::isa_name(isa)), std::string(ternary_format_name(format)),
-                       mode, n_rows, n_threads, cold, seconds,
-                       static_cast<double>(packed.data.size()));
+                report(kernels.name, std::string(ternary_format_name(format)), mode, n_rows,
+                       n_threads, cold, seconds, static_cast<double>(packed.data.size()));
               }
             }
           }

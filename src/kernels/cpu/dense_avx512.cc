@@ -68,6 +68,20 @@ inline __m512 load_w16(const uint8_t* p) {
   }
 }
 
+// sum_lanes of four accumulators at once, in exactly its order (l + l+8, + l+4,
+// then l + l+2 and l + l+1 after a 4×4 transpose), stored to out[0..3].
+inline void sum_lanes4(const __m512 acc[4], float* out) {
+  __m128 v[4];
+  for (int j = 0; j < 4; ++j) {
+    const __m256 v8 = _mm256_add_ps(
+        _mm512_castps512_ps256(acc[j]),
+        _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc[j]), 1)));
+    v[j] = _mm_add_ps(_mm256_castps256_ps128(v8), _mm256_extractf128_ps(v8, 1));
+  }
+  _MM_TRANSPOSE4_PS(v[0], v[1], v[2], v[3]);  // v[k] = lane k of the four rows
+  _mm_storeu_ps(out, _mm_add_ps(_mm_add_ps(v[0], v[2]), _mm_add_ps(v[1], v[3])));
+}
+
 template <DenseDType D, int O, int T>
 void gemm_block(const DenseMatrixView& w, const float* const x[], int64_t o0, float* out) {
   constexpr int64_t kBytes = element_bytes<D>();
@@ -98,16 +112,26 @@ void gemm_block(const DenseMatrixView& w, const float* const x[], int64_t o0, fl
       for (int t = 0; t < T; ++t) acc[j][t] = _mm512_fmadd_ps(xv[t], wv, acc[j][t]);
     }
   }
-  for (int j = 0; j < O; ++j)
-    for (int t = 0; t < T; ++t) out[t * w.n_out + o0 + j] = avx512::sum_lanes(acc[j][t]);
+  if constexpr (O % 4 == 0) {
+    for (int t = 0; t < T; ++t)
+      for (int j = 0; j < O; j += 4) {
+        const __m512 column[4] = {acc[j][t], acc[j + 1][t], acc[j + 2][t], acc[j + 3][t]};
+        sum_lanes4(column, out + t * w.n_out + o0 + j);
+      }
+  } else {
+    for (int j = 0; j < O; ++j)
+      for (int t = 0; t < T; ++t) out[t * w.n_out + o0 + j] = avx512::sum_lanes(acc[j][t]);
+  }
 }
 
 template <DenseDType D, int T>
 void gemm_range(const DenseMatrixView& w, const float* const x[], int64_t out_begin,
                 int64_t out_end, float* out) {
+  // A GEMV (T = 1) runs 8 weight rows side by side: 8 independent FMA chains
+  // cover the FMA latency, which 4 cannot. Each row's own order is unchanged.
+  constexpr int kRows = T == 1 ? 2 * kRowsPerBlock : kRowsPerBlock;
   int64_t o = out_begin;
-  for (; o + kRowsPerBlock <= out_end; o += kRowsPerBlock)
-    gemm_block<D, kRowsPerBlock, T>(w, x, o, out);
+  for (; o + kRows <= out_end; o += kRows) gemm_block<D, kRows, T>(w, x, o, out);
   for (; o < out_end; ++o) gemm_block<D, 1, T>(w, x, o, out);
 }
 
