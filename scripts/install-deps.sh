@@ -8,7 +8,7 @@ packages=(
   clang clang-format
   nlohmann-json3-dev libcli11-dev libpcre2-dev libedit-dev libxxhash-dev
   libgtest-dev libgmock-dev libbenchmark-dev libopenblas-dev
-  python3 python3-numpy python3-pytest python3-matplotlib
+  python3 python3-numpy python3-pytest python3-matplotlib python3-dev pybind11-dev
   bible-kjv
 )
 

@@ -53,8 +53,9 @@ TEST(CApi, ForwardMatchesCppAndStreamingEqualsBatched) {
   EXPECT_EQ(bt_model_num_layers(model), 2);
   const std::vector<int32_t> tokens = {5, 17, 255, 3, 3, 120, 299, 0};
   std::vector<float> batched(tokens.size() * static_cast<size_t>(vocab));
-  ASSERT_EQ(bt_model_forward(model, tokens.data(), tokens.size(), batched.data(), batched.size(), 1),
-            BT_OK);
+  ASSERT_EQ(
+      bt_model_forward(model, tokens.data(), tokens.size(), batched.data(), batched.size(), 1),
+      BT_OK);
   EXPECT_EQ(bt_model_n_tokens(model), 8);
 
   BitLlama cpp = BitLlama::load(path);
