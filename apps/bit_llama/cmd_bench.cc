@@ -154,7 +154,10 @@ nlohmann::json bench_speed(const BitLlama& model, int n_threads, const Settings&
           {"prompt_tokens", settings.prompt_tokens},
           {"ttft_ms", ttft * 1e3},
           {"ttft_prompt_tokens", ttft_prompt},
-          {"peak_rss_mib", peak_rss_mib()}};
+          // Peak includes creating a --config model (random f32 weights, export);
+          // the RSS after the runs is what the loaded model itself holds.
+          {"peak_rss_mib", peak_rss_mib()},
+          {"rss_mib", current_rss_mib()}};
 }
 
 // RSS after each checkpoint of one long greedy generation.
