@@ -9,7 +9,8 @@
 // weights come from DRAM and not from the 32 MB L3 as a hot 4 MB matrix would;
 // "hot" reuses one copy. read_roofline_fraction compares with the read-only
 // bandwidth of the same number of threads (one memcpy thread underestimates two). "int8codes" is
-// the layout the CPU backend uses today (one byte per code, cpu::dot_*_ternary per row), the
+// the layout the CPU backend used before the packed kernels (one byte per code,
+// cpu::dot_*_ternary per row), the
 // baseline to beat.
 #include <algorithm>
 #include <chrono>
@@ -363,7 +364,7 @@ int main(int argc, char** argv) {
           }
         }
       }
-      // Baseline: today's int8 codes with cpu::dot_*_ternary (one call per row and output).
+      // Baseline: unpacked int8 codes with cpu::dot_*_ternary (one call per row and output).
       const WeightCopies copies =
           make_copies(reinterpret_cast<const uint8_t*>(codes.data()), codes.size(), true);
       for (int n_rows : row_counts) {
