@@ -7,6 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   clang clang-format
   nlohmann-json3-dev libcli11-dev libpcre2-dev libedit-dev libxxhash-dev
+  libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev libopenblas-dev
   python3 python3-numpy python3-pytest python3-matplotlib python3-dev pybind11-dev
   bible-kjv

@@ -25,6 +25,7 @@ CommandRunner add_plot_command(CLI::App& app);
 CommandRunner add_tokenizer_command(CLI::App& app);
 CommandRunner add_bench_command(CLI::App& app);
 CommandRunner add_export_command(CLI::App& app);
+CommandRunner add_serve_command(CLI::App& app);
 
 // Shared by `bit_llama train` and the train_llama program.
 void add_train_options(CLI::App& command, TrainOptions& options);

@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
   add(bit_ttt::cli::add_tokenizer_command);
   add(bit_ttt::cli::add_bench_command);
   add(bit_ttt::cli::add_export_command);
+  add(bit_ttt::cli::add_serve_command);
 
   try {
     app.parse(static_cast<int>(args.size()), args.data());
