@@ -17,6 +17,7 @@
 #include "bench_util.h"
 #include "bit_ttt/config.h"
 #include "core/thread_pool.h"
+#include "train/blas_core.h"
 #include "train/forward_backward.h"
 #include "train/params.h"
 
@@ -25,10 +26,10 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr double kPeakGflops = 230.0;
 
-
 }  // namespace
 
 int main(int argc, char** argv) {
+  bit_ttt::rerun_with_fast_blas_if_needed(argv);
   std::string config_path, mode = "none";
   std::vector<int> thread_counts = {1, 2};
   int64_t batch = 16, seq_len = 128;

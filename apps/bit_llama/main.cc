@@ -8,8 +8,10 @@
 
 #include "bit_ttt/error.h"
 #include "commands.h"
+#include "train/blas_core.h"
 
 int main(int argc, char** argv) {
+  bit_ttt::rerun_with_fast_blas_if_needed(argv);  // before any work: may exec again
   // Seed compatibility: options without a subcommand run `run`.
   std::vector<char*> args(argv, argv + argc);
   static char run_word[] = "run";

@@ -4,8 +4,10 @@
 
 #include "bit_ttt/error.h"
 #include "commands.h"
+#include "train/blas_core.h"
 
 int main(int argc, char** argv) {
+  bit_ttt::rerun_with_fast_blas_if_needed(argv);  // before any work: may exec again
   CLI::App app{"train_llama: train a Bit-TTT model (same flags as `bit_llama train`)"};
   bit_ttt::TrainOptions options;
   bit_ttt::cli::add_train_options(app, options);
