@@ -16,6 +16,7 @@
 #include "io/bitt.h"
 #include "io/bitt_format.h"
 #include "io/safetensors_format.h"
+#include "io/strict_json.h"
 
 namespace bit_ttt {
 namespace {
@@ -24,50 +25,13 @@ namespace {
 using json = nlohmann::ordered_json;
 using safetensors::shape_string;
 
-struct HeaderTooDeep {};
-
 // Parses the header JSON, rejecting repeated keys in any object: nlohmann keeps
 // the last value, so two "config" keys would silently pick one.
 json parse_header_json(const std::string& file, std::string_view text) {
-  std::vector<std::set<std::string>> keys_of_open_objects;
-  std::optional<std::string> duplicate;
-  const json::parser_callback_t callback = [&](int depth, json::parse_event_t event, json& parsed) {
-    switch (event) {
-      case json::parse_event_t::array_start:
-        if (depth >= bitt::kMaxJsonDepth) throw HeaderTooDeep{};
-        break;
-      case json::parse_event_t::object_start:
-        if (depth >= bitt::kMaxJsonDepth) throw HeaderTooDeep{};
-        keys_of_open_objects.emplace_back();
-        break;
-      case json::parse_event_t::object_end:
-        if (!keys_of_open_objects.empty()) keys_of_open_objects.pop_back();
-        break;
-      case json::parse_event_t::key:
-        if (!keys_of_open_objects.empty() && !duplicate &&
-            !keys_of_open_objects.back().insert(parsed.get<std::string>()).second) {
-          duplicate = parsed.get<std::string>();
-        }
-        break;
-      default:
-        break;
-    }
-    return true;
-  };
-  json header;
-  try {
-    header = json::parse(text.begin(), text.end(), callback);
-  } catch (const json::exception& error) {
-    // nlohmann quotes the offending token, which can be megabytes long.
-    constexpr size_t kMaxDetail = 300;
-    std::string detail = error.what();
-    if (detail.size() > kMaxDetail) detail = detail.substr(0, kMaxDetail) + "...";
-    fail(file, ": header is not valid JSON: ", detail);
-  } catch (const HeaderTooDeep&) {
-    fail(file, ": header JSON nests deeper than ", bitt::kMaxJsonDepth, " levels");
-  }
-  if (duplicate) fail(file, ": duplicate key '", *duplicate, "' in header JSON");
-  return header;
+  StrictJson<json> header = parse_strict_json<json>(file, text, bitt::kMaxJsonDepth);
+  if (header.duplicate_key)
+    fail(file, ": duplicate key '", *header.duplicate_key, "' in header JSON");
+  return std::move(header.value);
 }
 
 // A non-negative JSON integer, or an error naming `what`.

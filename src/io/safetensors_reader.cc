@@ -16,6 +16,7 @@
 #include "core/mmap_file.h"
 #include "io/safetensors.h"
 #include "io/safetensors_format.h"
+#include "io/strict_json.h"
 
 namespace bit_ttt {
 namespace {
@@ -40,58 +41,19 @@ struct Entry {
 // A valid header nests 3 deep (root, entry, shape). The limit keeps a hostile
 // header like [[[[... from costing a DOM node plus a key set per input byte.
 constexpr int kMaxJsonDepth = 16;
-struct HeaderTooDeep {};
 
 // Parses the header JSON, rejecting duplicate keys at any depth: nlohmann keeps
 // the last value of a repeated key, so "w" listed twice would silently pick one
-// of two tensors. The parser callback sees every key before that happens.
+// of two tensors.
 json parse_header_json(const std::string& file, std::string_view text) {
-  std::vector<std::set<std::string>> keys_of_open_objects;
-  std::optional<std::string> duplicate;
-  bool duplicate_is_tensor_name = false;
-  const json::parser_callback_t callback = [&](int depth, json::parse_event_t event, json& parsed) {
-    switch (event) {
-      case json::parse_event_t::array_start:
-        if (depth >= kMaxJsonDepth) throw HeaderTooDeep{};
-        break;
-      case json::parse_event_t::object_start:
-        if (depth >= kMaxJsonDepth) throw HeaderTooDeep{};
-        keys_of_open_objects.emplace_back();
-        break;
-      case json::parse_event_t::object_end:
-        if (!keys_of_open_objects.empty()) keys_of_open_objects.pop_back();
-        break;
-      case json::parse_event_t::key:
-        if (!keys_of_open_objects.empty() && !duplicate &&
-            !keys_of_open_objects.back().insert(parsed.get<std::string>()).second) {
-          duplicate = parsed.get<std::string>();
-          duplicate_is_tensor_name =
-              keys_of_open_objects.size() == 1 && *duplicate != safetensors::kMetadataKey;
-        }
-        break;
-      default:
-        break;
-    }
-    return true;
-  };
-  json header;
-  try {
-    header = json::parse(text.begin(), text.end(), callback);
-  } catch (const json::exception& error) {
-    // nlohmann quotes the offending token, which can be megabytes long.
-    constexpr size_t kMaxDetail = 300;
-    std::string detail = error.what();
-    if (detail.size() > kMaxDetail) detail = detail.substr(0, kMaxDetail) + "...";
-    fail(file, ": header is not valid JSON: ", detail);
-  } catch (const HeaderTooDeep&) {
-    fail(file, ": header JSON nests deeper than ", kMaxJsonDepth,
-         " levels (a safetensors header needs 3)");
+  StrictJson<json> header =
+      parse_strict_json<json>(file, text, kMaxJsonDepth, " (a safetensors header needs 3)");
+  if (header.duplicate_key) {
+    if (header.duplicate_key_depth == 1 && *header.duplicate_key != safetensors::kMetadataKey)
+      fail(file, ": duplicate tensor name '", *header.duplicate_key, "'");
+    fail(file, ": duplicate key '", *header.duplicate_key, "' in header JSON");
   }
-  if (duplicate) {
-    if (duplicate_is_tensor_name) fail(file, ": duplicate tensor name '", *duplicate, "'");
-    fail(file, ": duplicate key '", *duplicate, "' in header JSON");
-  }
-  return header;
+  return std::move(header.value);
 }
 
 // A non-negative JSON integer, or an error naming `what`.
