@@ -31,8 +31,11 @@ void ThreadPool::run_chunks(uint32_t job_id) {
     const int64_t n = job_n_.load(std::memory_order_relaxed);
     const ChunkFn fn = job_.load(std::memory_order_relaxed);
     const void* context = job_context_.load(std::memory_order_relaxed);
-    const int chunk = static_cast<int>(claim & 0xffffffffu);
-    if (chunk >= n_chunks) return;
+    const uint32_t chunk = static_cast<uint32_t>(claim & 0xffffffffu);
+    if (chunk >= static_cast<uint32_t>(n_chunks)) return;  // also kClosedChunk
+    // If a field above was already the next job's, run() closed this claim before
+    // writing it: the fence pairs with run()'s, so the exchange below then fails.
+    std::atomic_thread_fence(std::memory_order_acquire);
     if (!claim_.compare_exchange_weak(claim, claim + 1, std::memory_order_acq_rel)) continue;
     const int64_t begin = n * chunk / n_chunks;
     const int64_t end = n * (chunk + 1) / n_chunks;
@@ -79,6 +82,13 @@ void ThreadPool::run(int64_t n, int64_t grain, ChunkFn fn, const void* context) 
   }
   std::lock_guard<std::mutex> serial(serial_);
   const uint32_t job_id = ++job_id_;
+  // Close the claim before touching the job's fields. Otherwise a worker that read
+  // the last job's exhausted claim (job, n) and then this job's larger n_chunks
+  // could still claim chunk n of the last job: it would run a stale chunk and
+  // count it in this job's n_done_, which then never equals n_chunks (a hang seen
+  // with 16 cores).
+  claim_.store((uint64_t{job_id} << 32) | kClosedChunk, std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_release);
   job_.store(fn, std::memory_order_relaxed);
   job_context_.store(context, std::memory_order_relaxed);
   job_n_.store(n, std::memory_order_relaxed);

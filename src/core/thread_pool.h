@@ -57,6 +57,8 @@ class ThreadPool {
   // late worker may read them while the next job is being set up (it then
   // discards them when its claim fails).
   std::atomic<uint64_t> claim_{0};
+  // The chunk part of claim_ while run() writes a new job's fields: never claimable.
+  static constexpr uint64_t kClosedChunk = 0xffffffffu;
   std::atomic<int> n_done_{0};
   std::atomic<ChunkFn> job_{nullptr};
   std::atomic<const void*> job_context_{nullptr};
