@@ -56,28 +56,33 @@ using namespace bit_ttt::bench;
   return first
 
 __attribute__((target("avx512f,avx512bw,avx512vnni"))) int32_t peak_vnni(int64_t iterations,
-                                                                         __m512i a, __m512i b) {
+                                                                         char a8, char b8) {
+  const __m512i a = _mm512_set1_epi8(a8), b = _mm512_set1_epi8(b8);
   BT_PEAK_LOOP(__m512i, _mm512_set1_epi32(k), _mm512_dpbusd_epi32(acc[k], a, b),
                _mm512_add_epi32(acc[0], acc[k]));
 }
-__attribute__((target("avx512f,avx512bw"))) int32_t peak_avx512_i8(int64_t iterations, __m512i a,
-                                                                   __m512i b) {
+__attribute__((target("avx512f,avx512bw"))) int32_t peak_avx512_i8(int64_t iterations, char a8,
+                                                                   char b8) {
+  const __m512i a = _mm512_set1_epi8(a8), b = _mm512_set1_epi8(b8);
   const __m512i ones = _mm512_set1_epi16(1);
   BT_PEAK_LOOP(__m512i, _mm512_set1_epi32(k),
                _mm512_add_epi32(acc[k], _mm512_madd_epi16(_mm512_maddubs_epi16(a, b), ones)),
                _mm512_add_epi32(acc[0], acc[k]));
 }
-__attribute__((target("avx2"))) int32_t peak_avx2_i8(int64_t iterations, __m256i a, __m256i b) {
+__attribute__((target("avx2"))) int32_t peak_avx2_i8(int64_t iterations, char a8, char b8) {
+  const __m256i a = _mm256_set1_epi8(a8), b = _mm256_set1_epi8(b8);
   const __m256i ones = _mm256_set1_epi16(1);
   BT_PEAK_LOOP(__m256i, _mm256_set1_epi32(k),
                _mm256_add_epi32(acc[k], _mm256_madd_epi16(_mm256_maddubs_epi16(a, b), ones)),
                _mm256_add_epi32(acc[0], acc[k]));
 }
-__attribute__((target("avx512f"))) int32_t peak_avx512_f32(int64_t iterations, __m512 a, __m512 b) {
+__attribute__((target("avx512f"))) int32_t peak_avx512_f32(int64_t iterations, float a1, float b1) {
+  const __m512 a = _mm512_set1_ps(a1), b = _mm512_set1_ps(b1);
   BT_PEAK_LOOP(__m512, _mm512_set1_ps(static_cast<float>(k)), _mm512_fmadd_ps(a, b, acc[k]),
                _mm512_add_ps(acc[0], acc[k]));
 }
-__attribute__((target("avx2,fma"))) int32_t peak_avx2_f32(int64_t iterations, __m256 a, __m256 b) {
+__attribute__((target("avx2,fma"))) int32_t peak_avx2_f32(int64_t iterations, float a1, float b1) {
+  const __m256 a = _mm256_set1_ps(a1), b = _mm256_set1_ps(b1);
   BT_PEAK_LOOP(__m256, _mm256_set1_ps(static_cast<float>(k)), _mm256_fmadd_ps(a, b, acc[k]),
                _mm256_add_ps(acc[0], acc[k]));
 }
@@ -90,19 +95,19 @@ double measure_peak_gop_per_s(const std::string& table, const std::string& mode)
   const auto start = Clock::now();
   volatile int sink = 0;
   if (mode == "i8" && table == "avx512vnni") {
-    sink = peak_vnni(iterations, _mm512_set1_epi8(1), _mm512_set1_epi8(1));
+    sink = peak_vnni(iterations, 1, 1);
     ops_per_iteration = 12 * 64 * 2;
   } else if (mode == "i8" && table == "avx512") {
-    sink = peak_avx512_i8(iterations, _mm512_set1_epi8(1), _mm512_set1_epi8(1));
+    sink = peak_avx512_i8(iterations, 1, 1);
     ops_per_iteration = 12 * 64 * 2;
   } else if (mode == "i8" && table == "avx2") {
-    sink = peak_avx2_i8(iterations, _mm256_set1_epi8(1), _mm256_set1_epi8(1));
+    sink = peak_avx2_i8(iterations, 1, 1);
     ops_per_iteration = 12 * 32 * 2;
   } else if (mode == "f32" && table.starts_with("avx512")) {
-    sink = peak_avx512_f32(iterations, _mm512_set1_ps(1e-9f), _mm512_set1_ps(1e-9f));
+    sink = peak_avx512_f32(iterations, 1e-9f, 1e-9f);
     ops_per_iteration = 12 * 16 * 2;
   } else if (mode == "f32" && table == "avx2") {
-    sink = peak_avx2_f32(iterations, _mm256_set1_ps(1e-9f), _mm256_set1_ps(1e-9f));
+    sink = peak_avx2_f32(iterations, 1e-9f, 1e-9f);
     ops_per_iteration = 12 * 8 * 2;
   } else {
     return 0;
