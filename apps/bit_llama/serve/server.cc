@@ -36,6 +36,7 @@ struct Metrics {
   int64_t generated_tokens = 0;
   double generation_seconds = 0.0;
   double last_tokens_per_second = 0.0;
+  int64_t client_disconnects = 0;  // generations stopped because the client left
 };
 
 // Compares every byte whatever the first difference, so the time taken does not
@@ -125,7 +126,7 @@ class Server {
   std::shared_ptr<Session> session_for(const httplib::Request& req, size_t match = 1);
   std::unique_ptr<Slot> enter();
   void completion(const httplib::Request& req, httplib::Response& res, bool chat);
-  void record(const GenerationResult& result);
+  void record(const GenerationResult& result, bool client_left);
 
   const ServerOptions& options_;
   Engine& engine_;
@@ -210,6 +211,9 @@ std::string Server::metrics_text() {
          static_cast<double>(metrics_.generated_tokens));
   metric("bit_ttt_generation_seconds_total", "counter", "Seconds spent generating tokens.",
          metrics_.generation_seconds);
+  metric("bit_ttt_client_disconnects_total", "counter",
+         "Generations stopped because the client went away.",
+         static_cast<double>(metrics_.client_disconnects));
   metric("bit_ttt_tokens_per_second", "gauge", "Generated tokens per generation second.", rate);
   metric("bit_ttt_last_tokens_per_second", "gauge", "Speed of the latest generation.",
          metrics_.last_tokens_per_second);
@@ -220,9 +224,10 @@ std::string Server::metrics_text() {
   return out.str();
 }
 
-void Server::record(const GenerationResult& result) {
+void Server::record(const GenerationResult& result, bool client_left) {
   std::lock_guard lock(metrics_.mutex);
   ++metrics_.generations;
+  if (client_left) ++metrics_.client_disconnects;
   metrics_.prompt_tokens += result.n_prompt_tokens;
   metrics_.generated_tokens += result.n_generated_tokens;
   metrics_.generation_seconds += result.generate_seconds;
@@ -280,11 +285,14 @@ void Server::completion(const httplib::Request& req, httplib::Response& res, boo
     if (request->session_id) value["session_id"] = *request->session_id;
     return value;
   };
-  // Runs the generation with the session's memory locked (or a fresh memory).
-  auto generate = [this, request, session](const TextCallback& callback, int64_t& memory_tokens) {
+  // Runs the generation with the session's memory locked (or a fresh memory);
+  // `client_gone` is asked between tokens.
+  auto generate = [this, request, session](const TextCallback& callback,
+                                           const std::function<bool()>& client_gone,
+                                           int64_t& memory_tokens) {
     std::unique_lock<std::mutex> lock;
-    std::optional<Memory> throwaway;
-    Memory* memory;
+    std::optional<LlamaMemory> throwaway;
+    LlamaMemory* memory;
     if (session) {
       lock = std::unique_lock(session->mutex);
       memory = &session->memory;
@@ -293,13 +301,17 @@ void Server::completion(const httplib::Request& req, httplib::Response& res, boo
       memory = &*throwaway;
     }
     const std::string prompt =
-        request->chat ? chat_prompt(request->messages, session && memory->state.n_tokens() > 0)
+        request->chat ? chat_prompt(request->messages, session && memory->n_tokens() > 0)
                       : request->prompt;
-    GenerationResult result = engine_.generate(
-        *memory, prompt, request->options,
-        [&](std::string_view piece) { return !stopping_ && (!callback || callback(piece)); });
-    memory_tokens = memory->state.n_tokens();
-    record(result);
+    bool client_left = false;
+    GenerationResult result = engine_.generate(*memory, prompt, request->options, callback, [&] {
+      client_left = client_left || (client_gone && client_gone());
+      return stopping_ || client_left;
+    });
+    if (callback && result.finish_reason == FinishReason::callback && !stopping_)
+      client_left = true;  // a stream stops only when its client cannot be written to
+    memory_tokens = memory->n_tokens();
+    record(result, client_left);
     return result;
   };
   auto usage = [](const GenerationResult& result) {
@@ -319,7 +331,7 @@ void Server::completion(const httplib::Request& req, httplib::Response& res, boo
 
   if (!request->stream) {
     int64_t memory_tokens = 0;
-    const GenerationResult result = generate({}, memory_tokens);
+    const GenerationResult result = generate({}, {}, memory_tokens);
     json reply = base();
     json choice = {{"index", 0}, {"finish_reason", finish_reason_openai(result.finish_reason)}};
     if (chat) {
@@ -363,7 +375,7 @@ void Server::completion(const httplib::Request& req, httplib::Response& res, boo
                                             nullptr)));
             return open;
           },
-          memory_tokens);
+          [&] { return !sink.is_writable(); }, memory_tokens);
       if (!open) return false;  // the client went away: generation already stopped
       json last =
           choice(chat ? json::object() : json(""), finish_reason_openai(result.finish_reason));
@@ -446,7 +458,7 @@ void Server::routes() {
   auto session_json = [this](const std::string& id, const Session& session) {
     return json{{"id", id},
                 {"object", "session"},
-                {"n_tokens", session.memory.state.n_tokens()},
+                {"n_tokens", session.memory.n_tokens()},
                 {"persistent", sessions_.state_dir().has_value()}};
   };
   http_.Get(R"(/v1/sessions/([^/]+))",
@@ -482,7 +494,7 @@ void Server::routes() {
                } else {
                  reply["n_tokens_learned"] = engine_.learn(session->memory, text);
                }
-               reply["n_tokens"] = session->memory.state.n_tokens();
+               reply["n_tokens"] = session->memory.n_tokens();
                send_json(res, 200, reply);
              }));
 }

@@ -18,10 +18,10 @@
 namespace bit_ttt::serve {
 
 struct Session {
-  explicit Session(Memory initial) : memory(std::move(initial)) {}
+  explicit Session(LlamaMemory initial) : memory(std::move(initial)) {}
   std::mutex mutex;  // held while a request reads or changes the memory
-  Memory memory;
-  std::optional<Memory> snapshot;  // POST .../save without a state directory
+  LlamaMemory memory;
+  std::optional<LlamaMemory> snapshot;  // POST .../save without a state directory
 };
 
 // Session ids are 1-64 characters of [A-Za-z0-9_.-], not starting with '.', so
