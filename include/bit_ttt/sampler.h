@@ -2,7 +2,8 @@
 // text that may turn into a stop string.
 //
 // Sampler::sample runs one fixed pipeline:
-//   1. repetition penalty   (ids in the last repeat_last_n history entries, each id once)
+//   1. penalties            (ids in the last repeat_last_n history entries: repetition
+//                            once per id, then frequency x count + presence subtracted)
 //   2. greedy               (temperature <= 0: argmax, lowest id on ties; stops here)
 //   3. temperature          (logits / temperature)
 //   4. top-k                (keep the k highest logits; ties go to the lower id)
@@ -29,7 +30,9 @@ struct SamplingParams {
   float top_p = 1.0f;               // nucleus, in (0, 1]; 1 = off
   float min_p = 0.0f;               // in [0, 1]; keep tokens with p >= min_p * p_max; 0 = off
   float repetition_penalty = 1.0f;  // > 0; CTRL-style: logit > 0 ? logit / pen : logit * pen
-  int repeat_last_n = 64;           // history entries the penalty looks at; -1 = all, 0 = none
+  float frequency_penalty = 0.0f;   // finite; OpenAI: logit -= count * frequency_penalty; 0 = off
+  float presence_penalty = 0.0f;    // finite; OpenAI: logit -= presence_penalty if seen; 0 = off
+  int repeat_last_n = 64;           // history entries the penalties look at; -1 = all, 0 = none
   uint64_t seed = 0;                // same seed + same logits => same choices
 
   // Throws bit_ttt::Error naming the first bad field and its valid range.
@@ -49,7 +52,7 @@ class Sampler {
   explicit Sampler(SamplingParams params);  // validates params
 
   // logits: one position, size n_vocab. history: ids seen so far (prompt and
-  // generated), each in [0, n_vocab), for the repetition penalty. n_allowed:
+  // generated), each in [0, n_vocab), for the penalties. n_allowed:
   // only ids < n_allowed can be chosen (the tokenizer's vocab may be smaller
   // than the model's); -1 = n_vocab. Throws bit_ttt::Error on bad arguments and
   // when no allowed logit is finite. Allocates only when n_vocab grows.
@@ -66,7 +69,7 @@ class Sampler {
   // Scratch reused across calls so a call allocates nothing once warm.
   std::vector<float> logits_;
   std::vector<TokenCandidate> candidates_;
-  std::vector<uint8_t> penalised_;
+  std::vector<int32_t> penalty_counts_;
 };
 
 // Holds back generated text that might be the start of a stop string, so a

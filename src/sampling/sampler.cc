@@ -6,7 +6,7 @@
 #include "bit_ttt/error.h"
 #include "bit_ttt/sampler.h"
 #include "sampling/candidates.h"
-#include "sampling/repetition_penalty.h"
+#include "sampling/penalties.h"
 #include "sampling/rng.h"
 
 namespace bit_ttt {
@@ -55,11 +55,12 @@ int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> 
   // resize() on an unchanged size neither allocates nor initialises anew.
   logits_.resize(n);
   for (size_t i = 0; i < n; ++i) logits_[i] = sanitize_logit(logits[i]);
-  if (penalised_.size() < n) penalised_.resize(n, 0);
+  if (penalty_counts_.size() < n) penalty_counts_.resize(n, 0);
 
-  // 1. repetition penalty
-  apply_repetition_penalty(logits_, history, params_.repeat_last_n, params_.repetition_penalty,
-                           static_cast<int64_t>(n_vocab), penalised_);
+  // 1. repetition, frequency and presence penalties
+  const PenaltyParams penalties{params_.repetition_penalty, params_.frequency_penalty,
+                                params_.presence_penalty, params_.repeat_last_n};
+  apply_penalties(logits_, history, penalties, static_cast<int64_t>(n_vocab), penalty_counts_);
 
   // 2. greedy: strict '>' keeps the lowest id on ties.
   if (params_.temperature <= 0.0f) {

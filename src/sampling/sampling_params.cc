@@ -24,6 +24,14 @@ void SamplingParams::validate() const {
     fail("SamplingParams.repetition_penalty must be a finite number > 0 (1 = off), got ",
          repetition_penalty);
   }
+  if (!std::isfinite(frequency_penalty)) {
+    fail("SamplingParams.frequency_penalty must be a finite number (0 = off), got ",
+         frequency_penalty);
+  }
+  if (!std::isfinite(presence_penalty)) {
+    fail("SamplingParams.presence_penalty must be a finite number (0 = off), got ",
+         presence_penalty);
+  }
   if (repeat_last_n < -1) {
     fail("SamplingParams.repeat_last_n must be >= -1 (-1 = all history, 0 = none), got ",
          repeat_last_n);

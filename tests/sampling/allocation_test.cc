@@ -44,6 +44,8 @@ TEST(SamplerAllocationTest, WarmSamplerDoesNotAllocate) {
   all.top_p = 0.9f;
   all.min_p = 0.05f;
   all.repetition_penalty = 1.2f;
+  all.frequency_penalty = 0.5f;
+  all.presence_penalty = 0.25f;
   SamplingParams top_p_only;
   top_p_only.top_p = 0.95f;
   SamplingParams greedy;

@@ -41,6 +41,8 @@ TEST(SamplingParamsTest, EdgeValuesAreValid) {
   params.top_k = 1;
   params.repeat_last_n = -1;
   params.repetition_penalty = 0.5f;  // < 1 rewards repeats; odd but well defined
+  params.frequency_penalty = -2.0f;  // negative rewards repeats, as in the OpenAI API
+  params.presence_penalty = 2.0f;
   EXPECT_EQ(validation_error(params), "");
   params.min_p = 0.0f;
   params.top_p = 1e-6f;
@@ -76,6 +78,14 @@ TEST(SamplingParamsTest, BadValuesAreRejectedNamingFieldAndRange) {
        "> 0"},
       {"repeat_last_n -2", [](SamplingParams& p) { p.repeat_last_n = -2; }, "repeat_last_n",
        ">= -1"},
+      {"nan frequency_penalty", [](SamplingParams& p) { p.frequency_penalty = kNaN; },
+       "frequency_penalty", "finite"},
+      {"inf frequency_penalty", [](SamplingParams& p) { p.frequency_penalty = -kInf; },
+       "frequency_penalty", "finite"},
+      {"nan presence_penalty", [](SamplingParams& p) { p.presence_penalty = kNaN; },
+       "presence_penalty", "finite"},
+      {"inf presence_penalty", [](SamplingParams& p) { p.presence_penalty = kInf; },
+       "presence_penalty", "finite"},
   };
   for (const BadCase& bad : cases) {
     SCOPED_TRACE(bad.name);

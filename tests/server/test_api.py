@@ -108,6 +108,25 @@ def test_stop_strings(server):
         assert reply["choices"][0]["finish_reason"] == "stop"
 
 
+def test_frequency_and_presence_penalties_change_the_output(server):
+    body = {"prompt": "abc", "max_tokens": 48, "temperature": 0, "ignore_eos": True,
+            "repeat_last_n": -1}
+
+    def text(**extra):
+        reply = server.post("/v1/completions", dict(body, **extra))
+        assert reply[0] == 200, reply
+        return reply[2]["choices"][0]["text"]
+
+    plain = text()
+    assert text(frequency_penalty=0, presence_penalty=0) == plain  # 0 is off
+    # Greedy decoding of a random model repeats itself; penalising what was seen
+    # must send it elsewhere.
+    for extra in [{"frequency_penalty": 2}, {"presence_penalty": 2}]:
+        assert text(**extra) != plain, extra
+    # The same request twice gives the same text: the penalties are deterministic.
+    assert text(frequency_penalty=1.5) == text(frequency_penalty=1.5)
+
+
 @pytest.mark.parametrize("body,param", [
     ({"prompt": "x", "n": 2}, "n"),
     ({"prompt": "x", "max_tokens": "10"}, "max_tokens"),
@@ -116,6 +135,9 @@ def test_stop_strings(server):
     ({"prompt": "x", "temperature": "hot"}, "temperature"),
     ({"prompt": "x", "temperature": 3}, "temperature"),
     ({"prompt": "x", "top_p": 1.5}, "top_p"),
+    ({"prompt": "x", "frequency_penalty": 2.5}, "frequency_penalty"),
+    ({"prompt": "x", "presence_penalty": "high"}, "presence_penalty"),
+    ({"prompt": "x", "repeat_last_n": -2}, "repeat_last_n"),
     ({"prompt": "x", "seed": 1.5}, "seed"),
     ({"prompt": "x", "stop": 3}, "stop"),
     ({"prompt": "x", "stop": [""]}, "stop"),

@@ -168,8 +168,13 @@ CompletionRequest parse_completion_request(const json& body, bool chat, int max_
   sampling.min_p = static_cast<float>(number_field(body, "min_p", 0.0, 0.0, 1.0));
   sampling.repetition_penalty =
       static_cast<float>(number_field(body, "repetition_penalty", 1.0, 1e-3, 100.0));
-  number_field(body, "frequency_penalty", 0.0, -2.0, 2.0);  // accepted, not used
-  number_field(body, "presence_penalty", 0.0, -2.0, 2.0);   // accepted, not used
+  sampling.frequency_penalty =
+      static_cast<float>(number_field(body, "frequency_penalty", 0.0, -2.0, 2.0));
+  sampling.presence_penalty =
+      static_cast<float>(number_field(body, "presence_penalty", 0.0, -2.0, 2.0));
+  // The window of recent tokens (prompt and reply) the three penalties look at.
+  sampling.repeat_last_n =
+      static_cast<int>(integer_field(body, "repeat_last_n", sampling.repeat_last_n, -1, INT32_MAX));
   const json* seed = field(body, "seed");
   if (seed) {
     if (!seed->is_number_integer()) bad_field("seed", "must be an integer");
