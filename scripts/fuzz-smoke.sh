@@ -15,7 +15,7 @@ jobs="${JOBS:-$(nproc)}"
 fuzzers=(safetensors npy bitt)
 
 CC=clang CXX=clang++ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DBIT_TTT_FUZZ=ON -DBIT_TTT_BUILD_TESTS=OFF -DBIT_TTT_BUILD_BENCH=OFF >/dev/null
+  -DBIT_TTT_FUZZ=ON -DBIT_TTT_BUILD_TESTS=OFF -DBIT_TTT_BUILD_BENCH=OFF -DBIT_TTT_CUDA=OFF >/dev/null
 targets=()
 for name in "${fuzzers[@]}"; do targets+=("${name}_fuzz"); done
 cmake --build "$build" --target "${targets[@]}" -j "$jobs"

@@ -16,7 +16,7 @@ ctest --test-dir "$root/build" --output-on-failure -j "$jobs"
 if [ "${SKIP_SANITIZERS:-0}" != 1 ]; then
   echo "== ASan + UBSan build + tests"
   BUILD_DIR="$root/build-asan" BUILD_TYPE=Debug bash "$root/scripts/build.sh" \
-    -DBIT_TTT_SANITIZE=ON -DBIT_TTT_BUILD_BENCH=OFF
+    -DBIT_TTT_SANITIZE=ON -DBIT_TTT_BUILD_BENCH=OFF -DBIT_TTT_CUDA=OFF  # device code: release stage
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir "$root/build-asan" --output-on-failure -j "$jobs"
 fi

@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "backend/backend.h"
 #include "bit_ttt/error.h"
 #include "commands.h"
 #include "common.h"
@@ -115,6 +116,13 @@ struct Settings {
   int repeats = 3;
 };
 
+// GPU memory in use now (every process's, as the driver reports it), or null.
+nlohmann::json gpu_memory_in_use_mib() {
+  const std::optional<DeviceMemoryInfo> memory = device_memory_info(Device::cuda);
+  if (!memory) return nullptr;
+  return static_cast<double>(memory->total_bytes - memory->free_bytes) / (1024.0 * 1024.0);
+}
+
 nlohmann::json bench_speed(const BitLlama& model, int n_threads, const Settings& settings) {
   const BitLlamaConfig& config = model.config();
   std::vector<int32_t> prompt(static_cast<size_t>(settings.prompt_tokens));
@@ -141,6 +149,10 @@ nlohmann::json bench_speed(const BitLlama& model, int n_threads, const Settings&
   const double decode =
       best_of([&](TttState& s) { decode_tokens(model, s, settings.decode_tokens, logits); });
   const int64_t parameters = config.n_parameters();
+  // After the runs: weights, one state's scratch and the logits buffers are allocated.
+  const nlohmann::json gpu_memory_mib = model.placement_summary().find("cuda") != std::string::npos
+                                            ? gpu_memory_in_use_mib()
+                                            : nlohmann::json(nullptr);
   return {{"bench", "speed"},
           {"config", config.shape_string()},
           {"model", model.format_summary()},
@@ -149,6 +161,8 @@ nlohmann::json bench_speed(const BitLlama& model, int n_threads, const Settings&
           {"weight_bytes", model.weight_bytes()},
           {"bytes_per_parameter", static_cast<double>(model.weight_bytes()) / parameters},
           {"threads", n_threads},
+          {"placement", model.placement_summary()},
+          {"gpu_memory_mib", gpu_memory_mib},
           {"decode_tokens_per_s", settings.decode_tokens / decode},
           {"prefill_tokens_per_s", settings.prompt_tokens / prefill},
           {"prompt_tokens", settings.prompt_tokens},
@@ -219,6 +233,7 @@ CommandRunner add_bench_command(CLI::App& app) {
     Settings settings;
     bool memory = false, sweep = false;
     std::vector<int64_t> memory_tokens = {1000, 10000, 100000};
+    ModelOptions placement;  // --device, --n-gpu-layers, --gpu-mem-limit
   };
   auto options = std::make_shared<Options>();
   CLI::App* command =
@@ -250,6 +265,7 @@ CommandRunner add_bench_command(CLI::App& app) {
   command->add_flag("--sweep", options->sweep, "decode speed over a ladder of model sizes");
   command->add_option("--plot", options->plot, "PNG of the sweep (with --sweep)");
   command->add_option("--out,-o", options->out, "also append the JSON lines to this file");
+  options->placement.add_device_options(*command);
 
   return [options] {
     const Options& o = *options;
@@ -276,7 +292,7 @@ CommandRunner add_bench_command(CLI::App& app) {
     const ExportOptions exported{o.ternary, o.head, o.head};
     const ExportOptions* export_options = o.head == "safetensors" ? nullptr : &exported;
     auto load = [&](const std::filesystem::path& path, int n_threads) {
-      LoadOptions load_options;
+      LoadOptions load_options = o.placement.load_options();
       load_options.n_threads = n_threads;
       return BitLlama::load(path, load_options);
     };
@@ -285,9 +301,9 @@ CommandRunner add_bench_command(CLI::App& app) {
         const BitLlama model = load(path, n_threads);
         nlohmann::json result = bench_speed(model, n_threads, o.settings);
         std::fprintf(stderr,
-                     "%s, %d thread(s): decode %.0f tok/s, prefill %.0f tok/s, TTFT %.2f ms\n",
-                     model.config().shape_string().c_str(), n_threads,
-                     result["decode_tokens_per_s"].get<double>(),
+                     "%s [%s], %d thread(s): decode %.0f tok/s, prefill %.0f tok/s, TTFT %.2f ms\n",
+                     model.config().shape_string().c_str(), model.placement_summary().c_str(),
+                     n_threads, result["decode_tokens_per_s"].get<double>(),
                      result["prefill_tokens_per_s"].get<double>(), result["ttft_ms"].get<double>());
         emit(result);
       }

@@ -13,17 +13,44 @@
 
 namespace bit_ttt::cli {
 
+int64_t parse_byte_size(const std::string& text, const char* option) {
+  size_t used = 0;
+  double value = 0;
+  try {
+    value = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  const std::string suffix = text.substr(used);
+  double unit = 0;
+  if (suffix.empty() || suffix == "B") unit = 1;
+  if (suffix == "K" || suffix == "KiB") unit = 1024.0;
+  if (suffix == "M" || suffix == "MiB") unit = 1024.0 * 1024.0;
+  if (suffix == "G" || suffix == "GiB") unit = 1024.0 * 1024.0 * 1024.0;
+  if (used == 0 || unit == 0 || !(value >= 0) || value * unit > 9e18)
+    fail(option, " must be a size like 512M or 2G, got '", text, "'");
+  return static_cast<int64_t>(value * unit);
+}
+
 void ModelOptions::add_to(CLI::App& command, bool model_required) {
   auto* option = command.add_option(
       "--model,-m", model_path,
       "model directory (config.json, model.safetensors, tokenizer.json) or .bitt file");
   if (model_required) option->required();
-  command.add_option("--device", device, "cpu or cuda")->capture_default_str();
-  command.add_option("--n-gpu-layers", n_gpu_layers,
-                     "blocks on the GPU (hybrid placement): a number or 'auto'");
+  add_device_options(command);
   command.add_option("--threads,-t", n_threads, "CPU threads (0 = every core)")
       ->check(CLI::NonNegativeNumber);
   command.add_flag("--verify", verify, "check a .bitt file's checksums before use");
+}
+
+void ModelOptions::add_device_options(CLI::App& command) {
+  command.add_option("--device", device, "cpu or cuda")->capture_default_str();
+  command.add_option("--n-gpu-layers", n_gpu_layers,
+                     "blocks on the GPU (hybrid placement): a number or 'auto' (plan from free "
+                     "GPU memory; the default with --device cuda)");
+  command.add_option(
+      "--gpu-mem-limit", gpu_mem_limit,
+      "GPU memory the 'auto' plan may use, e.g. 512M or 2G (simulates a small card)");
 }
 
 LoadOptions ModelOptions::load_options() const {
@@ -31,7 +58,11 @@ LoadOptions ModelOptions::load_options() const {
   options.device = device;
   options.n_threads = n_threads;
   options.verify = verify;
-  if (!n_gpu_layers.empty() && n_gpu_layers != "auto") {
+  if (!gpu_mem_limit.empty())
+    options.gpu_mem_limit = parse_byte_size(gpu_mem_limit, "--gpu-mem-limit");
+  if (n_gpu_layers == "auto") {
+    options.n_gpu_layers = kAutoGpuLayers;
+  } else if (!n_gpu_layers.empty()) {
     try {
       size_t used = 0;
       options.n_gpu_layers = std::stoll(n_gpu_layers, &used);

@@ -13,14 +13,20 @@
 
 namespace bit_ttt::cli {
 
+// "512M", "2G", "1.5GiB", "4096" → bytes; fails naming `option` otherwise.
+int64_t parse_byte_size(const std::string& text, const char* option);
+
 struct ModelOptions {
   std::string model_path;
   std::string device = "cpu";
-  std::string n_gpu_layers;  // "" = from config / all, "auto" or a number
+  std::string n_gpu_layers;   // "" = from config / auto, "auto" or a number
+  std::string gpu_mem_limit;  // "" = no limit, else "512M", "2G", bytes
   int n_threads = 0;
   bool verify = false;
 
   void add_to(CLI::App& command, bool model_required = true);
+  // --device, --n-gpu-layers, --gpu-mem-limit alone (for commands with their own --model).
+  void add_device_options(CLI::App& command);
   LoadOptions load_options() const;
 };
 

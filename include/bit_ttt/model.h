@@ -15,10 +15,18 @@
 
 namespace bit_ttt {
 
+// LoadOptions::n_gpu_layers value that asks for the automatic plan even when
+// config.json names a count, and runs on the CPU (with a warning) when there is
+// no usable GPU. Without any count, device "cuda" plans too but fails without a GPU.
+inline constexpr int64_t kAutoGpuLayers = -1;
+
 struct LoadOptions {
-  std::string device = "cpu";           // "cpu" | "cuda"
-  std::optional<int64_t> n_gpu_layers;  // blocks 0..n-1 on the GPU; overrides config.json
-  int n_threads = 0;                    // CPU threads; 0 = every core
+  std::string device = "cpu";            // "cpu" | "cuda"
+  std::optional<int64_t> n_gpu_layers;   // blocks 0..n-1 on the GPU; overrides config.json;
+                                         // absent in both, or kAutoGpuLayers: planned
+                                         // from free GPU memory
+  std::optional<int64_t> gpu_mem_limit;  // bytes the automatic plan may use (a smaller card)
+  int n_threads = 0;                     // CPU threads; 0 = every core
   bool verify = false;  // .bitt: check every tensor's checksum before use (reads the file)
 };
 

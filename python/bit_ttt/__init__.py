@@ -26,6 +26,7 @@ from ._core import (
     Tokenizer,
     TrainOptions,
     __version__,
+    device_available,
 )
 from ._training import prepare, train
 
@@ -38,6 +39,7 @@ __all__ = [
     "Llama",
     "Tokenizer",
     "TrainOptions",
+    "device_available",
     "prepare",
     "train",
     "__version__",

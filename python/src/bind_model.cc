@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "backend/backend.h"
 #include "bindings.h"
 #include "bit_ttt/config.h"
 #include "bit_ttt/model.h"
@@ -99,6 +100,11 @@ py::array_t<float> forward(PyBitLlama& self, const py::handle& tokens, bool all_
 }  // namespace
 
 void register_model(py::module_& m) {
+  m.def(
+      "device_available",
+      [](const std::string& device) { return device_available(parse_device(device)); },
+      py::arg("device"),
+      "True when `device` (\"cpu\" or \"cuda\") can run models in this build on this machine.");
   py::class_<PyBitLlama> model(m, "BitLlama", R"doc(
 A Bit-TTT model and its TTT memory (the seed's cortex_rust.BitLlama).
 

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -89,10 +90,23 @@ class Backend {
 
 // The process-wide CPU backend (uses the default thread pool).
 Backend& cpu_backend();
+
+// Device memory as the driver reports it (the GPU's free and total bytes).
+struct DeviceMemoryInfo {
+  int64_t free_bytes = 0;
+  int64_t total_bytes = 0;
+};
+
 // The backend of a device; fails with a clear error when the device is not available
 // (e.g. "cuda" in a build without CUDA or on a machine without a GPU).
 Backend& backend_for(Device device);
 bool device_available(Device device);
+// Why `device` is not available ("" when it is): not built with CUDA, no GPU,
+// driver too old.
+std::string device_unavailable_reason(Device device);
+// Free and total memory of an available GPU; nullopt for the CPU or no GPU.
+std::optional<DeviceMemoryInfo> device_memory_info(Device device);
+bool built_with_cuda();
 Device parse_device(std::string_view name);  // "cpu" | "cuda", clear error otherwise
 
 }  // namespace bit_ttt

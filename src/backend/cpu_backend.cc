@@ -273,21 +273,4 @@ Backend& cpu_backend() {
   return backend;
 }
 
-bool device_available(Device device) {
-  return device == Device::cpu;
-}
-
-Backend& backend_for(Device device) {
-  if (device == Device::cpu) return cpu_backend();
-  fail(
-      "device 'cuda' is not available: this build of Bit-TTT has no CUDA backend "
-      "(use --device cpu)");
-}
-
-Device parse_device(std::string_view name) {
-  if (name == "cpu") return Device::cpu;
-  if (name == "cuda") return Device::cuda;
-  fail("unknown device '", name, "' (valid devices: cpu, cuda)");
-}
-
 }  // namespace bit_ttt

@@ -23,6 +23,14 @@ void apply_thread_option(int n_threads) {
   if (n_threads > 0) set_default_thread_count(n_threads);
 }
 
+PlacementRequest placement_request(const LoadOptions& options) {
+  PlacementRequest request;
+  request.device = parse_device(options.device);
+  request.n_gpu_layers = options.n_gpu_layers;
+  request.gpu_mem_limit = options.gpu_mem_limit;
+  return request;
+}
+
 }  // namespace
 
 BitLlama::BitLlama(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -36,10 +44,11 @@ BitLlama BitLlama::load(const std::filesystem::path& path, const LoadOptions& op
     const BittFile file = BittFile::open(path);
     if (options.verify) file.verify();
     const BitLlamaConfig config = bitt_model_config(file);
-    const Device device = parse_device(options.device);
+    PlacementRequest placement = placement_request(options);
+    placement.embed_dtype = bitt_dense_dtype(file, "embed.weight");
+    placement.head_dtype = bitt_dense_dtype(file, "lm_head.weight");
     auto impl = std::make_unique<Impl>();
-    impl->weights =
-        load_bitt_weights(file, config, plan_block_devices(config, device, options.n_gpu_layers));
+    impl->weights = load_bitt_weights(file, config, plan_block_devices(config, placement));
     return BitLlama(std::move(impl));
   }
   const ModelFiles files = resolve_model_files(path);
@@ -53,10 +62,9 @@ BitLlama BitLlama::load(const BitLlamaConfig& config, const std::filesystem::pat
   apply_thread_option(options.n_threads);
   BitLlamaConfig checked = config;
   checked.finalize(weights_path.string());
-  const Device device = parse_device(options.device);
   auto impl = std::make_unique<Impl>();
   impl->weights = load_model_weights(checked, weights_path,
-                                     plan_block_devices(checked, device, options.n_gpu_layers));
+                                     plan_block_devices(checked, placement_request(options)));
   return BitLlama(std::move(impl));
 }
 

@@ -120,6 +120,11 @@ BitLlamaConfig bitt_model_config(const BittFile& file) {
   return config;
 }
 
+DenseDType bitt_dense_dtype(const BittFile& file, std::string_view name) {
+  const BittTensor* tensor = file.find(name);
+  return tensor ? dense_dtype_of(tensor->dtype).value_or(DenseDType::f32) : DenseDType::f32;
+}
+
 ModelWeights load_bitt_weights(const BittFile& file, const BitLlamaConfig& config,
                                const std::vector<Device>& block_devices) {
   const std::vector<TensorSpec> specs = model_tensor_specs(config);

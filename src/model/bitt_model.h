@@ -20,6 +20,10 @@ bool is_bitt_file(const std::filesystem::path& path);
 // The config stored in the file, finalized (errors name the file).
 BitLlamaConfig bitt_model_config(const BittFile& file);
 
+// The storage type of a dense tensor in the file (f32 when absent or not dense:
+// load_bitt_weights reports those), for planning GPU placement before loading.
+DenseDType bitt_dense_dtype(const BittFile& file, std::string_view name);
+
 // Checks every spec tensor's presence, dtype and shape; errors name the file and tensor.
 ModelWeights load_bitt_weights(const BittFile& file, const BitLlamaConfig& config,
                                const std::vector<Device>& block_devices);

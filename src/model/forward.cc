@@ -11,10 +11,6 @@
 namespace bit_ttt {
 namespace {
 
-// Rows per chunk: bounds scratch memory (logits [rows, V] dominate) while keeping
-// the matmuls batched enough to reuse each weight row from cache.
-constexpr int64_t kMaxChunkRows = 256;
-
 // Normalisation epsilon of the TTT feature, f = k / (‖k‖ + 1e-6), spec §3.
 constexpr float kTttFeatureEps = 1e-6f;
 

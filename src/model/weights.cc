@@ -40,21 +40,6 @@ std::vector<TensorSpec> model_tensor_specs(const BitLlamaConfig& c) {
   return specs;
 }
 
-std::vector<Device> plan_block_devices(const BitLlamaConfig& config, Device device,
-                                       std::optional<int64_t> n_gpu_layers) {
-  std::vector<Device> devices(static_cast<size_t>(config.num_layers), Device::cpu);
-  if (device == Device::cpu) {
-    if (n_gpu_layers && *n_gpu_layers > 0)
-      fail("n_gpu_layers = ", *n_gpu_layers, " needs device cuda (device is cpu)");
-    return devices;
-  }
-  int64_t n_gpu = n_gpu_layers.value_or(config.n_gpu_layers.value_or(config.num_layers));
-  if (n_gpu < 0 || n_gpu > config.num_layers)
-    fail("n_gpu_layers must be in [0, ", config.num_layers, "], got ", n_gpu);
-  for (int64_t i = 0; i < n_gpu; ++i) devices[static_cast<size_t>(i)] = device;
-  return devices;
-}
-
 ModelFiles resolve_model_files(const std::filesystem::path& path) {
   ModelFiles files;
   if (path.extension() == ".bitt")

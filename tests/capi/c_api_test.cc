@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "backend/backend.h"
 #include "bit_ttt/llama.h"
 #include "bit_ttt/model.h"
 #include "bit_ttt/tokenizer.h"
@@ -158,8 +159,10 @@ TEST(CApi, ErrorsAreStatusCodesWithMessages) {
   EXPECT_EQ(bt_model_load(path.c_str(), &options, &model), BT_ERROR_INVALID_ARGUMENT);
   EXPECT_TRUE(contains(bt_last_error(), "valid devices: cpu, cuda"));
   options.device = "cuda";
-  EXPECT_NE(bt_model_load(path.c_str(), &options, &model), BT_OK);
-  EXPECT_NE(std::string(bt_last_error()), "");
+  if (!bit_ttt::device_available(bit_ttt::Device::cuda)) {  // no GPU: a clear error
+    EXPECT_NE(bt_model_load(path.c_str(), &options, &model), BT_OK);
+    EXPECT_NE(std::string(bt_last_error()), "");
+  }
 
   EXPECT_EQ(bt_model_forward(nullptr, nullptr, 0, nullptr, 0, 0), BT_ERROR_INVALID_ARGUMENT);
   ASSERT_EQ(bt_model_load(path.c_str(), nullptr, &model), BT_OK);

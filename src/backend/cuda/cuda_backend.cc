@@ -1,0 +1,419 @@
+// Backend on one NVIDIA GPU: every op is a kernel of kernels/cuda (or cuBLAS for
+// batched float heads) enqueued on the backend's one stream, so ops of a forward
+// pass run in order without host synchronisation; only download() waits.
+// Scratch the ops need (quantized activations, ids, half inputs) is one growing
+// buffer set, used under a mutex so server slots may call from several threads.
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cstring>
+#include <mutex>
+
+#include "backend/cuda/cuda_backend.h"
+#include "bit_ttt/error.h"
+#include "kernels/cuda/cuda_kernels.h"
+
+namespace bit_ttt::cuda {
+namespace {
+
+constexpr double kMiB = 1024.0 * 1024.0;
+
+void check(cudaError_t status, const char* what) {
+  if (status != cudaSuccess)
+    fail("CUDA error in ", what, ": ", cudaGetErrorName(status), " (", cudaGetErrorString(status),
+         ")");
+}
+
+void check_cublas(cublasStatus_t status, const char* what) {
+  if (status != CUBLAS_STATUS_SUCCESS)
+    fail("cuBLAS error in ", what, ": ", cublasGetStatusName(status), " (",
+         cublasGetStatusString(status), ")");
+}
+
+// Device memory owned by a shared_ptr; out of memory says what was asked and
+// what was free.
+std::shared_ptr<void> allocate(size_t n_bytes, const char* what) {
+  void* pointer = nullptr;
+  const cudaError_t status = cudaMalloc(&pointer, std::max<size_t>(n_bytes, 1));
+  if (status == cudaErrorMemoryAllocation) {
+    cudaGetLastError();  // clear the sticky-free error state
+    size_t free_bytes = 0, total_bytes = 0;
+    cudaMemGetInfo(&free_bytes, &total_bytes);
+    fail("out of GPU memory allocating ", what, ": needed ", n_bytes / kMiB, " MiB, ",
+         free_bytes / kMiB, " MiB free of ", total_bytes / kMiB,
+         " MiB (put fewer blocks on the GPU: --n-gpu-layers N or auto)");
+  }
+  check(status, "cudaMalloc");
+  return std::shared_ptr<void>(pointer, [](void* p) { cudaFree(p); });
+}
+
+int dense_kernel_dtype(DenseDType dtype) {
+  switch (dtype) {
+    case DenseDType::f32:
+      return 0;
+    case DenseDType::f16:
+      return 1;
+    case DenseDType::bf16:
+      return 2;
+    case DenseDType::i8_row:
+      return 3;
+  }
+  return 0;
+}
+
+int64_t n_rows(const Tensor& t) {
+  return t.rank() == 1 ? 1 : t.dim(0);
+}
+int64_t n_cols(const Tensor& t) {
+  return t.shape().back();
+}
+void check_on_gpu(const Tensor& t) {
+  BT_CHECK(t.device() == Device::cuda && !t.empty());
+}
+
+// A device buffer that only grows.
+struct Scratch {
+  std::shared_ptr<void> memory;
+  size_t n_bytes = 0;
+  template <typename T>
+  T* get(size_t count, const char* what) {
+    const size_t need = count * sizeof(T);
+    if (need > n_bytes) {
+      memory.reset();
+      memory = allocate(need, what);
+      n_bytes = need;
+    }
+    return static_cast<T*>(memory.get());
+  }
+};
+
+// Batched float heads (prefill) go to cuBLAS from this many rows; fewer rows
+// (decode) use the warp-per-row kernel, which reads each weight once.
+constexpr int64_t kCublasMinRows = 16;
+
+class CudaBackend final : public Backend {
+ public:
+  CudaBackend() {
+    check(cudaSetDevice(0), "cudaSetDevice");
+    cudaDeviceProp properties{};
+    check(cudaGetDeviceProperties(&properties, 0), "cudaGetDeviceProperties");
+    description_ = concat("cuda (", properties.name, ", sm_", properties.major, properties.minor,
+                          ", ", properties.totalGlobalMem / (kMiB * 1024.0), " GiB)");
+    check(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "cudaStreamCreate");
+    check_cublas(cublasCreate(&cublas_), "cublasCreate");
+    check_cublas(cublasSetStream(cublas_, stream_), "cublasSetStream");
+  }
+  ~CudaBackend() override {  // not reached: the instance is never destroyed (backend())
+    cublasDestroy(cublas_);
+    cudaStreamDestroy(stream_);
+  }
+  CudaBackend(const CudaBackend&) = delete;
+  CudaBackend& operator=(const CudaBackend&) = delete;
+
+  Device device() const override { return Device::cuda; }
+  std::string description() const override { return description_; }
+
+  Tensor empty(DType dtype, std::vector<int64_t> shape) override {
+    Tensor shaped(dtype, shape, Device::cuda, nullptr, nullptr);
+    std::shared_ptr<void> memory = allocate(shaped.n_bytes(), "a tensor");
+    std::lock_guard lock(mutex_);
+    check(cudaMemsetAsync(memory.get(), 0, shaped.n_bytes(), stream_), "cudaMemsetAsync");
+    return Tensor(dtype, std::move(shape), Device::cuda, memory.get(), memory);
+  }
+
+  Tensor upload(const Tensor& host) override {
+    if (host.device() == Device::cuda) return host;
+    Tensor result = empty(host.dtype(), host.shape());
+    copy_bytes(result.raw(), host.raw(), host.n_bytes(), cudaMemcpyHostToDevice);
+    return result;
+  }
+
+  void download(const Tensor& source, void* host_destination) override {
+    check_on_gpu(source);
+    copy_bytes(host_destination, source.raw(), source.n_bytes(), cudaMemcpyDeviceToHost);
+  }
+
+  void copy(const Tensor& source, Tensor& destination) override {
+    BT_CHECK(source.n_bytes() == destination.n_bytes());
+    const bool from_gpu = source.device() == Device::cuda,
+               to_gpu = destination.device() == Device::cuda;
+    const cudaMemcpyKind kind = from_gpu
+                                    ? (to_gpu ? cudaMemcpyDeviceToDevice : cudaMemcpyDeviceToHost)
+                                    : (to_gpu ? cudaMemcpyHostToDevice : cudaMemcpyHostToHost);
+    copy_bytes(destination.raw(), source.raw(), source.n_bytes(), kind);
+  }
+
+  TernaryWeight prepare_ternary(const Tensor& latent_host, TernaryFormat) override {
+    // Quantize on the host (β is a double sum over the whole tensor), then upload.
+    const TernaryWeight host = cpu_backend().prepare_ternary(latent_host, TernaryFormat::i2);
+    return upload_ternary(host.packed, host.beta, host.storage);
+  }
+
+  TernaryWeight upload_ternary(const TernaryMatrixView& packed_host, float beta,
+                               std::shared_ptr<const void>) override {
+    TernaryMatrixView source = packed_host;
+    PackedTernary repacked;
+    if (source.format != TernaryFormat::i2) {  // the kernels read i2 only
+      std::vector<int8_t> codes(static_cast<size_t>(source.n_out * source.n_in));
+      unpack_ternary(source, codes.data());
+      repacked = pack_ternary(TernaryFormat::i2, codes.data(), source.n_out, source.n_in, beta);
+      source = repacked.view();
+    }
+    const size_t n_bytes = static_cast<size_t>(source.n_out * source.row_stride_bytes);
+    std::shared_ptr<void> memory = allocate(n_bytes, "ternary weights");
+    copy_bytes(memory.get(), source.data, n_bytes, cudaMemcpyHostToDevice);
+    TernaryMatrixView view = source;
+    view.data = static_cast<const uint8_t*>(memory.get());
+    return {view, beta, view.n_out, view.n_in, memory};
+  }
+
+  DenseWeight prepare_dense(const Tensor& host, DenseDType dtype) override {
+    BT_CHECK(host.device() == Device::cpu && host.rank() == 2 && host.dtype() == DType::f32);
+    const DenseMatrix matrix = convert_dense(dtype, host.data<float>(), host.dim(0), host.dim(1));
+    return upload_dense(matrix.view(), nullptr);
+  }
+
+  DenseWeight upload_dense(const DenseMatrixView& host, std::shared_ptr<const void>) override {
+    const size_t data_bytes =
+        static_cast<size_t>(host.n_out * host.n_in) * dense_element_bytes(host.dtype);
+    const size_t scale_bytes =
+        host.dtype == DenseDType::i8_row ? static_cast<size_t>(host.n_out) * sizeof(float) : 0;
+    const size_t scale_offset = (data_bytes + 255) / 256 * 256;
+    std::shared_ptr<void> memory = allocate(scale_offset + scale_bytes, "a dense matrix");
+    std::byte* base = static_cast<std::byte*>(memory.get());
+    copy_bytes(base, host.data, data_bytes, cudaMemcpyHostToDevice);
+    DenseMatrixView view = host;
+    view.data = base;
+    if (scale_bytes) {
+      copy_bytes(base + scale_offset, host.row_scales, scale_bytes, cudaMemcpyHostToDevice);
+      view.row_scales = reinterpret_cast<const float*>(base + scale_offset);
+    }
+    return {view, memory};
+  }
+
+  void embedding(const DenseWeight& table, std::span<const int32_t> ids, Tensor& out) override {
+    check_on_gpu(out);
+    const DenseMatrixView& m = table.matrix;
+    BT_CHECK(out.numel() == static_cast<int64_t>(ids.size()) * m.n_in);
+    for (int32_t id : ids)
+      if (id < 0 || id >= m.n_out)
+        fail("token id ", id, " is outside the model's vocabulary [0, ", m.n_out, ")");
+    std::lock_guard lock(mutex_);
+    int32_t* device_ids = ids_.get<int32_t>(ids.size(), "token ids");
+    // From pageable memory the copy is staged before cudaMemcpyAsync returns, so
+    // the caller may reuse `ids` at once without a stream synchronisation.
+    check(
+        cudaMemcpyAsync(device_ids, ids.data(), ids.size_bytes(), cudaMemcpyHostToDevice, stream_),
+        "cudaMemcpyAsync (ids)");
+    cuda::embedding(dense_kernel_dtype(m.dtype), m.data, m.row_scales, m.n_in, device_ids,
+                    static_cast<int64_t>(ids.size()), out.data<float>(), stream_);
+    check_launch("embedding");
+  }
+
+  void rms_norm(const Tensor& x, const Tensor& weight, float eps, Tensor& out) override {
+    check_on_gpu(x);
+    BT_CHECK(weight.numel() == n_cols(x) && out.numel() == x.numel());
+    std::lock_guard lock(mutex_);
+    cuda::rms_norm(x.data<float>(), weight.data<float>(), eps, n_rows(x), n_cols(x),
+                   out.data<float>(), stream_);
+    check_launch("rms_norm");
+  }
+
+  void bit_linear(const Tensor& x, const TernaryWeight& weight, ActivationQuant mode,
+                  Tensor& out) override {
+    const TernaryWeight* weights[] = {&weight};
+    Tensor* outs[] = {&out};
+    bit_linears(x, weights, mode, outs);
+  }
+
+  void bit_linear_pair(const Tensor& x, const TernaryWeight& weight_a,
+                       const TernaryWeight& weight_b, ActivationQuant mode, Tensor& out_a,
+                       Tensor& out_b) override {
+    const TernaryWeight* weights[] = {&weight_a, &weight_b};
+    Tensor* outs[] = {&out_a, &out_b};
+    bit_linears(x, weights, mode, outs);
+  }
+
+  void dense_linear(const Tensor& x, const DenseWeight& weight, Tensor& out) override {
+    check_on_gpu(x);
+    check_on_gpu(out);
+    const DenseMatrixView& w = weight.matrix;
+    const int64_t rows = n_rows(x);
+    BT_CHECK(n_cols(x) == w.n_in && out.numel() == rows * w.n_out);
+    std::lock_guard lock(mutex_);
+    if (w.dtype == DenseDType::i8_row) {
+      const int64_t padded = (w.n_in + 3) / 4 * 4;
+      int8_t* xq = xq_.get<int8_t>(static_cast<size_t>(rows * padded), "quantized activations");
+      float* gammas = gammas_.get<float>(static_cast<size_t>(rows), "activation scales");
+      cuda::quantize_rows_i8(x.data<float>(), rows, w.n_in, padded, xq, gammas, nullptr, stream_);
+      cuda::dense_gemm_i8(static_cast<const int8_t*>(w.data), w.row_scales, w.n_out, w.n_in, xq,
+                          padded, gammas, rows, out.data<float>(), stream_);
+    } else if (rows < kCublasMinRows) {
+      cuda::dense_gemm_float(dense_kernel_dtype(w.dtype), w.data, w.n_out, w.n_in, x.data<float>(),
+                             rows, out.data<float>(), stream_);
+    } else {
+      cublas_head(x, w, rows, out);
+    }
+    check_launch("dense_linear");
+  }
+
+  void swiglu(const Tensor& gate, const Tensor& up, Tensor& out) override {
+    check_on_gpu(gate);
+    BT_CHECK(gate.numel() == up.numel() && out.numel() == gate.numel());
+    std::lock_guard lock(mutex_);
+    cuda::swiglu(gate.data<float>(), up.data<float>(), gate.numel(), out.data<float>(), stream_);
+    check_launch("swiglu");
+  }
+
+  void add_in_place(Tensor& accumulator, const Tensor& delta) override {
+    check_on_gpu(accumulator);
+    BT_CHECK(accumulator.numel() == delta.numel());
+    std::lock_guard lock(mutex_);
+    cuda::add_in_place(accumulator.data<float>(), delta.data<float>(), accumulator.numel(),
+                       stream_);
+    check_launch("add_in_place");
+  }
+
+  void l2_normalize_rows(Tensor& x, float eps) override {
+    check_on_gpu(x);
+    std::lock_guard lock(mutex_);
+    cuda::l2_normalize_rows(x.data<float>(), n_rows(x), n_cols(x), eps, stream_);
+    check_launch("l2_normalize_rows");
+  }
+
+  void ttt_scan(const Tensor& f, float eta, Tensor& state, Tensor& predictions) override {
+    check_on_gpu(f);
+    const int64_t steps = n_rows(f), d = n_cols(f);
+    BT_CHECK(state.numel() == d * d && predictions.numel() == steps * d);
+    if (d > kMaxTttDim)
+      fail("the CUDA TTT scan supports ttt_dim up to ", kMaxTttDim, ", got ", d,
+           " (run this model on the CPU)");
+    std::lock_guard lock(mutex_);
+    cuda::ttt_scan(f.data<float>(), steps, d, eta, state.data<float>(), predictions.data<float>(),
+                   stream_);
+    check_launch("ttt_scan");
+  }
+
+ private:
+  void check_launch(const char* what) { check(cudaGetLastError(), what); }
+
+  // A copy in stream order that has finished when it returns (host memory may be
+  // pageable and short-lived).
+  void copy_bytes(void* destination, const void* source, size_t n_bytes, cudaMemcpyKind kind) {
+    if (n_bytes == 0) return;
+    if (kind == cudaMemcpyHostToHost) {
+      std::memmove(destination, source, n_bytes);
+      return;
+    }
+    std::lock_guard lock(mutex_);
+    check(cudaMemcpyAsync(destination, source, n_bytes, kind, stream_), "cudaMemcpyAsync");
+    check(cudaStreamSynchronize(stream_), "cudaStreamSynchronize");
+  }
+
+  // Projections of one input: one activation quantization, then one kernel each.
+  void bit_linears(const Tensor& x, std::span<const TernaryWeight* const> weights,
+                   ActivationQuant mode, std::span<Tensor* const> outs) {
+    check_on_gpu(x);
+    const int64_t rows = n_rows(x), n_in = n_cols(x);
+    for (size_t i = 0; i < weights.size(); ++i) {
+      check_on_gpu(*outs[i]);
+      BT_CHECK(weights[i]->n_in == n_in && outs[i]->numel() == rows * weights[i]->n_out);
+      BT_CHECK(weights[i]->packed.format == TernaryFormat::i2);
+    }
+    std::lock_guard lock(mutex_);
+    if (mode == ActivationQuant::int8) {
+      const int64_t stride = weights[0]->packed.row_stride_bytes, padded = stride * 4;
+      int8_t* xq = xq_.get<int8_t>(static_cast<size_t>(rows * padded), "quantized activations");
+      float* gammas = gammas_.get<float>(static_cast<size_t>(rows), "activation scales");
+      int32_t* sums = row_sums_.get<int32_t>(static_cast<size_t>(rows), "activation sums");
+      cuda::quantize_rows_i8(x.data<float>(), rows, n_in, padded, xq, gammas, sums, stream_);
+      for (size_t i = 0; i < weights.size(); ++i) {
+        const TernaryWeight& w = *weights[i];
+        cuda::ternary_gemm_i8(w.packed.data, w.n_out, stride, xq, sums, gammas, w.beta, rows,
+                              outs[i]->data<float>(), stream_);
+      }
+    } else {
+      for (size_t i = 0; i < weights.size(); ++i) {
+        const TernaryWeight& w = *weights[i];
+        cuda::ternary_gemm_f32(w.packed.data, w.n_out, w.packed.row_stride_bytes, x.data<float>(),
+                               rows, n_in, w.beta, outs[i]->data<float>(), stream_);
+      }
+    }
+    check_launch("bit_linear");
+  }
+
+  // out [rows, n_out] = x [rows, n_in] · Wᵀ, W row-major [n_out, n_in]. Column-major,
+  // W is an n_in × n_out matrix and x an n_in × rows one, so C (n_out × rows,
+  // which is out row-major) = op_T(W) · x.
+  void cublas_head(const Tensor& x, const DenseMatrixView& w, int64_t rows, Tensor& out) {
+    const float alpha = 1.0f, zero = 0.0f;
+    const void* input = x.data<float>();
+    cudaDataType_t type = CUDA_R_32F;
+    if (w.dtype != DenseDType::f32) {  // tensor cores take both operands in the weight's type
+      type = w.dtype == DenseDType::f16 ? CUDA_R_16F : CUDA_R_16BF;
+      void* converted = half_x_.get<uint16_t>(static_cast<size_t>(rows * w.n_in), "head input");
+      cuda::convert_f32_to_half(dense_kernel_dtype(w.dtype), x.data<float>(), rows * w.n_in,
+                                converted, stream_);
+      input = converted;
+    }
+    check_cublas(cublasGemmEx(cublas_, CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(w.n_out),
+                              static_cast<int>(rows), static_cast<int>(w.n_in), &alpha, w.data,
+                              type, static_cast<int>(w.n_in), input, type, static_cast<int>(w.n_in),
+                              &zero, out.data<float>(), CUDA_R_32F, static_cast<int>(w.n_out),
+                              CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
+                 "cublasGemmEx (LM head)");
+  }
+
+  std::string description_;
+  cudaStream_t stream_ = nullptr;
+  cublasHandle_t cublas_ = nullptr;
+  std::recursive_mutex mutex_;
+  Scratch xq_, gammas_, row_sums_, half_x_, ids_;
+};
+
+}  // namespace
+
+std::string unavailable_reason() {
+  int count = 0;
+  const cudaError_t status = cudaGetDeviceCount(&count);
+  if (status == cudaErrorInsufficientDriver) {
+    int driver = 0, runtime = 0;
+    cudaDriverGetVersion(&driver);
+    cudaRuntimeGetVersion(&runtime);
+    if (driver == 0) return "no NVIDIA driver found (this machine has no usable GPU)";
+    return concat("the NVIDIA driver supports CUDA ", driver / 1000, ".", driver % 1000 / 10,
+                  " but this build needs CUDA ", runtime / 1000, ".", runtime % 1000 / 10,
+                  " (update the driver)");
+  }
+  if (status == cudaErrorNoDevice || (status == cudaSuccess && count == 0))
+    return "no CUDA GPU found on this machine";
+  if (status != cudaSuccess)
+    return concat("CUDA cannot start: ", cudaGetErrorName(status), " (", cudaGetErrorString(status),
+                  ")");
+  return "";
+}
+
+Backend& backend() {
+  static std::mutex init_mutex;
+  // Never destroyed: device tensors of static objects may outlive any destructor
+  // order we could choose, and the CUDA runtime tears itself down at exit.
+  static CudaBackend* instance = nullptr;
+  std::lock_guard lock(init_mutex);
+  if (!instance) {
+    const std::string reason = unavailable_reason();
+    if (!reason.empty()) fail("device 'cuda' is not available: ", reason, " (use --device cpu)");
+    instance = new CudaBackend();
+  }
+  return *instance;
+}
+
+std::optional<DeviceMemoryInfo> memory_info() {
+  if (!unavailable_reason().empty()) return std::nullopt;
+  check(cudaSetDevice(0), "cudaSetDevice");
+  size_t free_bytes = 0, total_bytes = 0;
+  check(cudaMemGetInfo(&free_bytes, &total_bytes), "cudaMemGetInfo");
+  return DeviceMemoryInfo{static_cast<int64_t>(free_bytes), static_cast<int64_t>(total_bytes)};
+}
+
+}  // namespace bit_ttt::cuda
