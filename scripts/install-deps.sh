@@ -11,6 +11,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libopenblas-dev
   python3 python3-numpy python3-pytest python3-matplotlib python3-dev pybind11-dev
   bible-kjv
+  chromium chromium-driver python3-selenium  # tests/server/test_browser.py (headless page test)
 )
 
 missing=()

@@ -22,10 +22,10 @@ TINY_CONFIG = {"vocab_size": 300, "hidden_dim": 32, "num_layers": 2, "inner_lr":
                "intermediate_dim": 48, "ttt_dim": 8}
 
 
-def make_model(directory, seed=3):
+def make_model(directory, seed=3, config=None):
     directory = Path(directory)
     config_path = directory.parent / f"{directory.name}-config.json"
-    config_path.write_text(json.dumps(TINY_CONFIG))
+    config_path.write_text(json.dumps(config or TINY_CONFIG))
     subprocess.run([bit_llama_path(), "init", "--config", str(config_path), "--seed", str(seed),
                     "--out", str(directory)], check=True, capture_output=True, timeout=120)
     return directory
