@@ -59,6 +59,7 @@ def test_queue_full_is_429_and_disconnect_frees_the_slot(start_server):
     metrics = server.get("/metrics")[2]
     assert 'bit_ttt_http_responses_total{code="429"}' in metrics
     assert "bit_ttt_active_generations 0" in metrics
+    assert "bit_ttt_client_disconnects_total 1" in metrics
 
 
 def test_queue_waits_for_a_slot(start_server):
@@ -115,3 +116,39 @@ def test_port_in_use_is_an_error(server, tiny_model):
     result = subprocess.run([bit_llama_path(), "serve", "--model", str(tiny_model), "--port",
                              str(server.port)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 1 and "cannot listen on 127.0.0.1:" in result.stderr
+
+
+def metric(server, name):
+    import re
+    return float(re.search(rf"^{name} (\S+)$", server.get("/metrics")[2], re.M).group(1))
+
+
+def test_disconnect_stops_a_non_streaming_generation(start_server):
+    limit = 2000000000  # hours of generation: only the disconnect can end it in time
+    server = start_server("--parallel", 1, "--max-tokens-limit", limit)
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=30)
+    payload = json.dumps({"prompt": "go", "max_tokens": limit, "ignore_eos": True,
+                          "session_id": "gone"}).encode()
+    sock.sendall(b"POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                 + f"Content-Length: {len(payload)}\r\n\r\n".encode() + payload)
+    deadline = time.time() + 20
+    while metric(server, "bit_ttt_active_generations") != 1:
+        assert time.time() < deadline, "generation never started"
+        time.sleep(0.02)
+    time.sleep(0.3)
+    assert metric(server, "bit_ttt_active_generations") == 1  # still going: nobody stopped it
+    sock.close()
+    deadline = time.time() + 10
+    while metric(server, "bit_ttt_active_generations") != 0:
+        assert time.time() < deadline, "generation went on after the client disconnected"
+        time.sleep(0.02)
+    assert metric(server, "bit_ttt_client_disconnects_total") == 1
+    generated = metric(server, "bit_ttt_generated_tokens_total")
+    assert 0 < generated < limit
+    # The memory kept what was generated before the disconnect, and no more.
+    n_tokens = server.get("/v1/sessions/gone")[2]["n_tokens"]
+    assert n_tokens == generated + metric(server, "bit_ttt_prompt_tokens_total")
+    # A client that stays gets its whole reply.
+    reply = server.post("/v1/completions", {"prompt": "x", "max_tokens": 3, "ignore_eos": True})
+    assert reply[0] == 200 and reply[2]["usage"]["completion_tokens"] == 3
+    assert metric(server, "bit_ttt_client_disconnects_total") == 1

@@ -20,6 +20,7 @@
 #include "bit_ttt/error.h"
 #include "serve/admission.h"
 #include "serve/api.h"
+#include "serve/client_socket.h"
 #include "serve/engine.h"
 #include "serve/sessions.h"
 
@@ -330,8 +331,11 @@ void Server::completion(const httplib::Request& req, httplib::Response& res, boo
   };
 
   if (!request->stream) {
+    ClientWatch watch(find_client_socket(req.remote_addr, req.remote_port, req.local_port),
+                      std::chrono::milliseconds(20));
     int64_t memory_tokens = 0;
-    const GenerationResult result = generate({}, {}, memory_tokens);
+    const GenerationResult result = generate(
+        {}, [&] { return watch.gone(); }, memory_tokens);
     json reply = base();
     json choice = {{"index", 0}, {"finish_reason", finish_reason_openai(result.finish_reason)}};
     if (chat) {
