@@ -86,6 +86,26 @@ class Backend {
   // Sequential TTT recurrence over the rows of f [T, d]: predictions[t] = S f_t,
   // then S -= η (p_t − f_t) f_tᵀ. `state` is [d, d] and is updated in place.
   virtual void ttt_scan(const Tensor& f, float eta, Tensor& state, Tensor& predictions) = 0;
+
+  // Recording (CUDA graphs): a decode step is ~16 small ops per block, so on a GPU
+  // it is bound by launches; recorded once, it replays as one launch. Between
+  // begin_recording and end_recording (same thread) ops are recorded, not run, and
+  // other threads' ops wait. A recording bakes in every pointer it used, so it is
+  // valid while those tensors live and scratch_epoch() is unchanged.
+  virtual bool can_record() const { return false; }
+  virtual void begin_recording() { BT_CHECK(false); }
+  virtual std::shared_ptr<void> end_recording() {
+    BT_CHECK(false);
+    return nullptr;
+  }
+  virtual void replay(const std::shared_ptr<void>& recording) { BT_CHECK(recording && false); }
+  // Changes whenever the backend's own scratch buffers move.
+  virtual uint64_t scratch_epoch() const { return 0; }
+  // embedding() with the ids already in an int32 tensor on this device (recordable).
+  virtual void embedding_from_device(const DenseWeight& table, const Tensor& ids, Tensor& out) {
+    (void)table, (void)ids, (void)out;
+    BT_CHECK(false);
+  }
 };
 
 // The process-wide CPU backend (uses the default thread pool).

@@ -64,6 +64,54 @@ void run_block(const BlockWeights& block, const BitLlamaConfig& c, Tensor& state
   b.add_in_place(hidden, block_out);
 }
 
+// norm_f and the LM head over `rows` rows of the head scratch, from `first_row` of hidden.
+void run_head(const ModelWeights& weights, DeviceScratch& hs, int64_t first_row, int64_t rows) {
+  const BitLlamaConfig& c = weights.config;
+  Backend& head = *weights.head_backend;
+  Tensor normed = hs.normed.rows(0, rows);
+  Tensor chunk_logits = hs.logits.rows(0, rows);
+  head.rms_norm(hs.hidden.rows(first_row, rows), weights.norm_f, c.rms_norm_eps, normed);
+  head.dense_linear(normed, weights.lm_head, chunk_logits);
+}
+
+// One decode step (one token, last logits) as a recording replayed with one launch,
+// when the embedding, every block and the head share a backend that records (a
+// GPU). The first step on a scratch runs eagerly so recording never allocates.
+bool replay_decode_step(const ModelWeights& weights, int32_t token, TttState::Impl& state,
+                        std::span<float> logits) {
+  Backend& b = *weights.embed_backend;
+  if (!b.can_record() || weights.head_backend != &b) return false;
+  for (const BlockWeights& block : weights.blocks)
+    if (block.backend != &b) return false;
+  const BitLlamaConfig& c = weights.config;
+  DeviceScratch& s = scratch_for(state, b, c, 1, true);
+  if (!s.decode_warm) return false;  // the caller's eager path runs this step
+  if (s.token_id.empty()) s.token_id = b.empty(DType::i32, {1});
+  std::vector<uintptr_t> key = {reinterpret_cast<uintptr_t>(&weights), b.scratch_epoch()};
+  for (const Tensor& layer : state.layers) key.push_back(reinterpret_cast<uintptr_t>(layer.raw()));
+  if (!s.decode_step || s.decode_key != key) {
+    s.decode_step.reset();
+    b.begin_recording();
+    try {
+      Tensor hidden = s.hidden.rows(0, 1);
+      b.embedding_from_device(weights.embed, s.token_id, hidden);
+      for (size_t i = 0; i < weights.blocks.size(); ++i)
+        run_block(weights.blocks[i], c, state.layers[i], s, 1);
+      run_head(weights, s, 0, 1);
+    } catch (...) {
+      b.end_recording();
+      throw;
+    }
+    s.decode_step = b.end_recording();
+    s.decode_key = std::move(key);
+  }
+  const Tensor host_token(DType::i32, {1}, Device::cpu, &token, nullptr);
+  b.copy(host_token, s.token_id);
+  b.replay(s.decode_step);
+  b.download(s.logits.rows(0, 1), logits.data());
+  return true;
+}
+
 }  // namespace
 
 void forward_tokens(const ModelWeights& weights, std::span<const int32_t> tokens,
@@ -80,6 +128,12 @@ void forward_tokens(const ModelWeights& weights, std::span<const int32_t> tokens
   for (int32_t id : tokens)
     if (id < 0 || id >= c.vocab_size)
       fail("token id ", id, " is outside the model's vocabulary [0, ", c.vocab_size, ")");
+
+  if (n_tokens == 1 && mode == LogitsMode::last &&
+      replay_decode_step(weights, tokens[0], state, logits)) {
+    state.n_tokens += 1;
+    return;
+  }
 
   for (int64_t chunk_begin = 0; chunk_begin < n_tokens; chunk_begin += kMaxChunkRows) {
     const int64_t rows = std::min(kMaxChunkRows, n_tokens - chunk_begin);
@@ -113,13 +167,10 @@ void forward_tokens(const ModelWeights& weights, std::span<const int32_t> tokens
     // Only the rows whose logits are wanted go through norm_f and the head.
     const int64_t first_row = mode == LogitsMode::all ? 0 : rows - 1;
     const int64_t head_rows = rows - first_row;
-    Tensor head_in = hs.hidden.rows(first_row, head_rows);
-    Tensor normed = hs.normed.rows(0, head_rows);
-    Tensor chunk_logits = hs.logits.rows(0, head_rows);
-    head.rms_norm(head_in, weights.norm_f, c.rms_norm_eps, normed);
-    head.dense_linear(normed, weights.lm_head, chunk_logits);
+    run_head(weights, hs, first_row, head_rows);
     float* destination = logits.data() + (mode == LogitsMode::all ? chunk_begin * c.vocab_size : 0);
-    head.download(chunk_logits, destination);
+    head.download(hs.logits.rows(0, head_rows), destination);
+    if (rows == 1) hs.decode_warm = true;  // a one-row step has sized every scratch
   }
   state.n_tokens += n_tokens;
 }

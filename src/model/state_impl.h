@@ -2,7 +2,9 @@
 // count, and the scratch buffers a forward pass uses (not part of the memory).
 #pragma once
 
+#include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -23,6 +25,15 @@ struct DeviceScratch {
   Tensor up;           // [rows, I]
   Tensor activated;    // [rows, I]
   Tensor logits;       // [rows, V]  only on the head's device
+
+  // The recorded decode step (forward.cc): one token, last logits, the whole model
+  // on this device. It bakes in pointers, so `decode_key` holds what it used (the
+  // weights, every state layer, the backend's scratch epoch); any change re-records.
+  // Regrowing this scratch drops it with everything else.
+  Tensor token_id;  // [1] int32: the step's input, written before each replay
+  std::shared_ptr<void> decode_step;
+  std::vector<uintptr_t> decode_key;
+  bool decode_warm = false;  // an eager step ran first, so recording allocates nothing
 };
 
 struct TttState::Impl {

@@ -119,6 +119,43 @@ TEST(CudaModel, StreamingEqualsBatchedOnTheGpu) {
   EXPECT_EQ(streaming_state.layer_to_host(2), batched_state.layer_to_host(2));
 }
 
+// Decode steps (one token, last logits) replay a recorded CUDA graph; one-token
+// steps with all logits run op by op. Both must give the same bits, also after
+// what invalidates a recording: a long prefill (scratch moves), reset() (new
+// state tensors) and a copied state.
+TEST(CudaModel, RecordedDecodeStepEqualsOpByOp) {
+  SKIP_WITHOUT_GPU();
+  for (ActivationQuant mode : {ActivationQuant::int8, ActivationQuant::none}) {
+    const BitLlamaConfig config = parity_config(mode);
+    TempDir dir;
+    write_random_model(config, 8, dir.path());
+    const BitLlama model = BitLlama::load(dir.path(), on_gpu(3));
+    TttState recorded = model.new_state(), eager = model.new_state();
+    const std::vector<int32_t> ids = tokens(12, config.vocab_size);
+    const std::vector<int32_t> long_prompt = tokens(270, config.vocab_size);
+    auto step_both = [&](int32_t id, const char* when) {
+      const std::vector<float> a = model.forward(std::span(&id, 1), recorded, LogitsMode::last);
+      const std::vector<float> b = model.forward(std::span(&id, 1), eager, LogitsMode::all);
+      ASSERT_EQ(a, b) << when;
+    };
+    for (int32_t id : ids) step_both(id, "first steps");
+    model.forward(long_prompt, recorded, LogitsMode::last);
+    model.forward(long_prompt, eager, LogitsMode::last);
+    for (int32_t id : ids) step_both(id, "after a long prefill");
+    TttState fork = recorded;
+    recorded.reset();
+    eager.reset();
+    for (int32_t id : ids) step_both(id, "after reset");
+    EXPECT_EQ(recorded.n_tokens(), static_cast<int64_t>(ids.size()));
+    for (int64_t layer = 0; layer < config.num_layers; ++layer)
+      EXPECT_EQ(recorded.layer_to_host(layer), eager.layer_to_host(layer));
+    const int32_t id = ids[0];
+    const std::vector<float> from_fork = model.forward(std::span(&id, 1), fork, LogitsMode::last);
+    EXPECT_EQ(fork.n_tokens(), static_cast<int64_t>(2 * ids.size() + long_prompt.size() + 1));
+    EXPECT_EQ(from_fork.size(), static_cast<size_t>(config.vocab_size));
+  }
+}
+
 TEST(CudaModel, StateCopyResetAndHostRoundTrip) {
   SKIP_WITHOUT_GPU();
   const BitLlamaConfig config = parity_config(ActivationQuant::int8);

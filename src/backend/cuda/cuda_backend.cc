@@ -7,6 +7,7 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <mutex>
 
@@ -72,17 +73,19 @@ void check_on_gpu(const Tensor& t) {
   BT_CHECK(t.device() == Device::cuda && !t.empty());
 }
 
-// A device buffer that only grows.
+// A device buffer that only grows; `epoch` counts moves of any such buffer
+// (recordings that used the old one are stale).
 struct Scratch {
   std::shared_ptr<void> memory;
   size_t n_bytes = 0;
   template <typename T>
-  T* get(size_t count, const char* what) {
+  T* get(size_t count, const char* what, std::atomic<uint64_t>& epoch) {
     const size_t need = count * sizeof(T);
     if (need > n_bytes) {
       memory.reset();
       memory = allocate(need, what);
       n_bytes = need;
+      epoch.fetch_add(1);
     }
     return static_cast<T*>(memory.get());
   }
@@ -200,7 +203,7 @@ class CudaBackend final : public Backend {
       if (id < 0 || id >= m.n_out)
         fail("token id ", id, " is outside the model's vocabulary [0, ", m.n_out, ")");
     std::lock_guard lock(mutex_);
-    int32_t* device_ids = ids_.get<int32_t>(ids.size(), "token ids");
+    int32_t* device_ids = ids_.get<int32_t>(ids.size(), "token ids", epoch_);
     // From pageable memory the copy is staged before cudaMemcpyAsync returns, so
     // the caller may reuse `ids` at once without a stream synchronisation.
     check(
@@ -210,6 +213,50 @@ class CudaBackend final : public Backend {
                     static_cast<int64_t>(ids.size()), out.data<float>(), stream_);
     check_launch("embedding");
   }
+
+  void embedding_from_device(const DenseWeight& table, const Tensor& ids, Tensor& out) override {
+    check_on_gpu(out);
+    check_on_gpu(ids);
+    const DenseMatrixView& m = table.matrix;
+    BT_CHECK(ids.dtype() == DType::i32 && out.numel() == ids.numel() * m.n_in);
+    std::lock_guard lock(mutex_);
+    cuda::embedding(dense_kernel_dtype(m.dtype), m.data, m.row_scales, m.n_in, ids.data<int32_t>(),
+                    ids.numel(), out.data<float>(), stream_);
+    check_launch("embedding");
+  }
+
+  bool can_record() const override { return true; }
+
+  void begin_recording() override {
+    mutex_.lock();  // held until end_recording: no other thread's op may join the graph
+    const cudaError_t status = cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal);
+    if (status != cudaSuccess) {
+      mutex_.unlock();
+      check(status, "cudaStreamBeginCapture");
+    }
+  }
+
+  std::shared_ptr<void> end_recording() override {
+    cudaGraph_t graph = nullptr;
+    const cudaError_t ended = cudaStreamEndCapture(stream_, &graph);
+    mutex_.unlock();
+    check(ended, "cudaStreamEndCapture");
+    cudaGraphExec_t exec = nullptr;
+    const cudaError_t made = cudaGraphInstantiate(&exec, graph, 0);
+    cudaGraphDestroy(graph);
+    check(made, "cudaGraphInstantiate");
+    return std::shared_ptr<void>(
+        exec, [](void* e) { cudaGraphExecDestroy(static_cast<cudaGraphExec_t>(e)); });
+  }
+
+  void replay(const std::shared_ptr<void>& recording) override {
+    BT_CHECK(recording != nullptr);
+    std::lock_guard lock(mutex_);
+    check(cudaGraphLaunch(static_cast<cudaGraphExec_t>(recording.get()), stream_),
+          "cudaGraphLaunch");
+  }
+
+  uint64_t scratch_epoch() const override { return epoch_.load(); }
 
   void rms_norm(const Tensor& x, const Tensor& weight, float eps, Tensor& out) override {
     check_on_gpu(x);
@@ -244,8 +291,9 @@ class CudaBackend final : public Backend {
     std::lock_guard lock(mutex_);
     if (w.dtype == DenseDType::i8_row) {
       const int64_t padded = (w.n_in + 3) / 4 * 4;
-      int8_t* xq = xq_.get<int8_t>(static_cast<size_t>(rows * padded), "quantized activations");
-      float* gammas = gammas_.get<float>(static_cast<size_t>(rows), "activation scales");
+      int8_t* xq =
+          xq_.get<int8_t>(static_cast<size_t>(rows * padded), "quantized activations", epoch_);
+      float* gammas = gammas_.get<float>(static_cast<size_t>(rows), "activation scales", epoch_);
       cuda::quantize_rows_i8(x.data<float>(), rows, w.n_in, padded, xq, gammas, nullptr, stream_);
       cuda::dense_gemm_i8(static_cast<const int8_t*>(w.data), w.row_scales, w.n_out, w.n_in, xq,
                           padded, gammas, rows, out.data<float>(), stream_);
@@ -298,8 +346,9 @@ class CudaBackend final : public Backend {
  private:
   void check_launch(const char* what) { check(cudaGetLastError(), what); }
 
-  // A copy in stream order that has finished when it returns (host memory may be
-  // pageable and short-lived).
+  // A copy in stream order. Host memory here is pageable: a copy from it is staged
+  // before cudaMemcpyAsync returns (the caller may reuse it at once), and a copy to
+  // it is waited for.
   void copy_bytes(void* destination, const void* source, size_t n_bytes, cudaMemcpyKind kind) {
     if (n_bytes == 0) return;
     if (kind == cudaMemcpyHostToHost) {
@@ -308,7 +357,8 @@ class CudaBackend final : public Backend {
     }
     std::lock_guard lock(mutex_);
     check(cudaMemcpyAsync(destination, source, n_bytes, kind, stream_), "cudaMemcpyAsync");
-    check(cudaStreamSynchronize(stream_), "cudaStreamSynchronize");
+    if (kind == cudaMemcpyDeviceToHost)
+      check(cudaStreamSynchronize(stream_), "cudaStreamSynchronize");
   }
 
   // Projections of one input: one activation quantization, then one kernel each.
@@ -324,9 +374,10 @@ class CudaBackend final : public Backend {
     std::lock_guard lock(mutex_);
     if (mode == ActivationQuant::int8) {
       const int64_t stride = weights[0]->packed.row_stride_bytes, padded = stride * 4;
-      int8_t* xq = xq_.get<int8_t>(static_cast<size_t>(rows * padded), "quantized activations");
-      float* gammas = gammas_.get<float>(static_cast<size_t>(rows), "activation scales");
-      int32_t* sums = row_sums_.get<int32_t>(static_cast<size_t>(rows), "activation sums");
+      int8_t* xq =
+          xq_.get<int8_t>(static_cast<size_t>(rows * padded), "quantized activations", epoch_);
+      float* gammas = gammas_.get<float>(static_cast<size_t>(rows), "activation scales", epoch_);
+      int32_t* sums = row_sums_.get<int32_t>(static_cast<size_t>(rows), "activation sums", epoch_);
       cuda::quantize_rows_i8(x.data<float>(), rows, n_in, padded, xq, gammas, sums, stream_);
       for (size_t i = 0; i < weights.size(); ++i) {
         const TernaryWeight& w = *weights[i];
@@ -352,7 +403,8 @@ class CudaBackend final : public Backend {
     cudaDataType_t type = CUDA_R_32F;
     if (w.dtype != DenseDType::f32) {  // tensor cores take both operands in the weight's type
       type = w.dtype == DenseDType::f16 ? CUDA_R_16F : CUDA_R_16BF;
-      void* converted = half_x_.get<uint16_t>(static_cast<size_t>(rows * w.n_in), "head input");
+      void* converted =
+          half_x_.get<uint16_t>(static_cast<size_t>(rows * w.n_in), "head input", epoch_);
       cuda::convert_f32_to_half(dense_kernel_dtype(w.dtype), x.data<float>(), rows * w.n_in,
                                 converted, stream_);
       input = converted;
@@ -370,6 +422,7 @@ class CudaBackend final : public Backend {
   cublasHandle_t cublas_ = nullptr;
   std::recursive_mutex mutex_;
   Scratch xq_, gammas_, row_sums_, half_x_, ids_;
+  std::atomic<uint64_t> epoch_{0};
 };
 
 }  // namespace
