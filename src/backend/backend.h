@@ -72,13 +72,24 @@ class Backend {
   // Ops. `out` is preallocated with the right shape on this device.
   virtual void embedding(const DenseWeight& table, std::span<const int32_t> ids, Tensor& out) = 0;
   virtual void rms_norm(const Tensor& x, const Tensor& weight, float eps, Tensor& out) = 0;
-  virtual void bit_linear(const Tensor& x, const TernaryWeight& weight, ActivationQuant mode,
-                          Tensor& out) = 0;
-  // Two projections of the same input (gate and up): one activation quantization
-  // and one parallel loop; each output equals its own bit_linear bit for bit.
-  virtual void bit_linear_pair(const Tensor& x, const TernaryWeight& weight_a,
-                               const TernaryWeight& weight_b, ActivationQuant mode, Tensor& out_a,
-                               Tensor& out_b) = 0;
+  // BitLinear projections of the same input x [rows, n_in], outs[i] = x·W_iᵀ: one
+  // activation quantization for all; each output equals its own single call bit
+  // for bit.
+  virtual void bit_linears(const Tensor& x, std::span<const TernaryWeight* const> weights,
+                           ActivationQuant mode, std::span<Tensor* const> outs) = 0;
+  void bit_linear(const Tensor& x, const TernaryWeight& weight, ActivationQuant mode, Tensor& out) {
+    const TernaryWeight* weights[] = {&weight};
+    Tensor* outs[] = {&out};
+    bit_linears(x, weights, mode, outs);
+  }
+  // Gate and up of the MLP.
+  void bit_linear_pair(const Tensor& x, const TernaryWeight& weight_a,
+                       const TernaryWeight& weight_b, ActivationQuant mode, Tensor& out_a,
+                       Tensor& out_b) {
+    const TernaryWeight* weights[] = {&weight_a, &weight_b};
+    Tensor* outs[] = {&out_a, &out_b};
+    bit_linears(x, weights, mode, outs);
+  }
   virtual void dense_linear(const Tensor& x, const DenseWeight& weight, Tensor& out) = 0;
   virtual void swiglu(const Tensor& gate, const Tensor& up, Tensor& out) = 0;
   virtual void add_in_place(Tensor& accumulator, const Tensor& delta) = 0;

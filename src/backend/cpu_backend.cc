@@ -44,8 +44,8 @@ int64_t linear_grain(int64_t n_in, int64_t n_rows) {
 // concatenated (one loop, so two small projections still fill both cores).
 // int8 mode: each row of x is quantized once (γ), the packed kernels return exact
 // int32 sums, scaled by β·γ/127. none: float sums scaled by β.
-void bit_linears(const Tensor& x, std::span<const TernaryWeight* const> weights,
-                 ActivationQuant mode, std::span<Tensor* const> outs) {
+void cpu_bit_linears(const Tensor& x, std::span<const TernaryWeight* const> weights,
+                     ActivationQuant mode, std::span<Tensor* const> outs) {
   check_cpu(x);
   const int64_t rows = n_rows(x), n_in = n_cols(x);
   int64_t total_out = 0;
@@ -189,19 +189,9 @@ class CpuBackend final : public Backend {
     });
   }
 
-  void bit_linear(const Tensor& x, const TernaryWeight& weight, ActivationQuant mode,
-                  Tensor& out) override {
-    const TernaryWeight* weights[] = {&weight};
-    Tensor* outs[] = {&out};
-    bit_linears(x, weights, mode, outs);
-  }
-
-  void bit_linear_pair(const Tensor& x, const TernaryWeight& weight_a,
-                       const TernaryWeight& weight_b, ActivationQuant mode, Tensor& out_a,
-                       Tensor& out_b) override {
-    const TernaryWeight* weights[] = {&weight_a, &weight_b};
-    Tensor* outs[] = {&out_a, &out_b};
-    bit_linears(x, weights, mode, outs);
+  void bit_linears(const Tensor& x, std::span<const TernaryWeight* const> weights,
+                   ActivationQuant mode, std::span<Tensor* const> outs) override {
+    cpu_bit_linears(x, weights, mode, outs);
   }
 
   void dense_linear(const Tensor& x, const DenseWeight& weight, Tensor& out) override {

@@ -7,17 +7,14 @@
 
 #include "backend/backend.h"
 #include "bit_ttt/model.h"
+#include "cuda_test_util.h"
 #include "test_util.h"
 
 namespace bit_ttt {
 using testing::TempDir;
 namespace {
 
-#define SKIP_WITHOUT_GPU()                                                           \
-  do {                                                                               \
-    if (!device_available(Device::cuda))                                             \
-      GTEST_SKIP() << "no CUDA device: " << device_unavailable_reason(Device::cuda); \
-  } while (0)
+using testing::relative_error;
 
 // Shapes that exercise the kernels' edges: D not a multiple of 256, d > 32 lanes.
 BitLlamaConfig parity_config(ActivationQuant mode) {
@@ -37,16 +34,6 @@ std::vector<int32_t> tokens(int64_t n, int64_t vocab) {
   std::vector<int32_t> ids;
   for (int64_t i = 0; i < n; ++i) ids.push_back(static_cast<int32_t>((i * 37 + 11) % vocab));
   return ids;
-}
-
-double relative_error(const std::vector<float>& got, const std::vector<float>& want) {
-  double max_diff = 0, max_ref = 0;
-  for (size_t i = 0; i < want.size(); ++i) {
-    if (!std::isfinite(got[i])) return INFINITY;
-    max_diff = std::max(max_diff, std::fabs(static_cast<double>(got[i]) - want[i]));
-    max_ref = std::max(max_ref, std::fabs(static_cast<double>(want[i])));
-  }
-  return max_diff / std::max(max_ref, 1e-30);
 }
 
 LoadOptions on_gpu(int64_t n_gpu_layers) {

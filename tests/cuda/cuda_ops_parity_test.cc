@@ -9,15 +9,12 @@
 #include <string>
 
 #include "backend/backend.h"
+#include "cuda_test_util.h"
 
 namespace bit_ttt {
 namespace {
 
-#define SKIP_WITHOUT_GPU()                                                           \
-  do {                                                                               \
-    if (!device_available(Device::cuda))                                             \
-      GTEST_SKIP() << "no CUDA device: " << device_unavailable_reason(Device::cuda); \
-  } while (0)
+using testing::relative_error;
 
 Tensor random_tensor(std::vector<int64_t> shape, uint32_t seed, float scale = 1.0f) {
   Tensor t = Tensor::zeros_cpu(DType::f32, std::move(shape));
@@ -31,17 +28,6 @@ std::vector<float> to_host(Backend& backend, const Tensor& t) {
   std::vector<float> values(static_cast<size_t>(t.numel()));
   backend.download(t, values.data());
   return values;
-}
-
-double relative_error(const std::vector<float>& got, const std::vector<float>& want) {
-  EXPECT_EQ(got.size(), want.size());
-  double max_diff = 0, max_ref = 0;
-  for (size_t i = 0; i < want.size(); ++i) {
-    if (!std::isfinite(got[i])) return INFINITY;
-    max_diff = std::max(max_diff, std::fabs(static_cast<double>(got[i]) - want[i]));
-    max_ref = std::max(max_ref, std::fabs(static_cast<double>(want[i])));
-  }
-  return max_diff / std::max(max_ref, 1e-30);
 }
 
 // Runs `op` on both backends with the same host inputs; each input is uploaded

@@ -267,19 +267,37 @@ class CudaBackend final : public Backend {
     check_launch("rms_norm");
   }
 
-  void bit_linear(const Tensor& x, const TernaryWeight& weight, ActivationQuant mode,
-                  Tensor& out) override {
-    const TernaryWeight* weights[] = {&weight};
-    Tensor* outs[] = {&out};
-    bit_linears(x, weights, mode, outs);
-  }
-
-  void bit_linear_pair(const Tensor& x, const TernaryWeight& weight_a,
-                       const TernaryWeight& weight_b, ActivationQuant mode, Tensor& out_a,
-                       Tensor& out_b) override {
-    const TernaryWeight* weights[] = {&weight_a, &weight_b};
-    Tensor* outs[] = {&out_a, &out_b};
-    bit_linears(x, weights, mode, outs);
+  // Projections of one input: one activation quantization, then one kernel each.
+  void bit_linears(const Tensor& x, std::span<const TernaryWeight* const> weights,
+                   ActivationQuant mode, std::span<Tensor* const> outs) override {
+    check_on_gpu(x);
+    const int64_t rows = n_rows(x), n_in = n_cols(x);
+    for (size_t i = 0; i < weights.size(); ++i) {
+      check_on_gpu(*outs[i]);
+      BT_CHECK(weights[i]->n_in == n_in && outs[i]->numel() == rows * weights[i]->n_out);
+      BT_CHECK(weights[i]->packed.format == TernaryFormat::i2);
+    }
+    std::lock_guard lock(mutex_);
+    if (mode == ActivationQuant::int8) {
+      const int64_t stride = weights[0]->packed.row_stride_bytes, padded = stride * 4;
+      int8_t* xq =
+          xq_.get<int8_t>(static_cast<size_t>(rows * padded), "quantized activations", epoch_);
+      float* gammas = gammas_.get<float>(static_cast<size_t>(rows), "activation scales", epoch_);
+      int32_t* sums = row_sums_.get<int32_t>(static_cast<size_t>(rows), "activation sums", epoch_);
+      cuda::quantize_rows_i8(x.data<float>(), rows, n_in, padded, xq, gammas, sums, stream_);
+      for (size_t i = 0; i < weights.size(); ++i) {
+        const TernaryWeight& w = *weights[i];
+        cuda::ternary_gemm_i8(w.packed.data, w.n_out, stride, xq, sums, gammas, w.beta, rows,
+                              outs[i]->data<float>(), stream_);
+      }
+    } else {
+      for (size_t i = 0; i < weights.size(); ++i) {
+        const TernaryWeight& w = *weights[i];
+        cuda::ternary_gemm_f32(w.packed.data, w.n_out, w.packed.row_stride_bytes, x.data<float>(),
+                               rows, n_in, w.beta, outs[i]->data<float>(), stream_);
+      }
+    }
+    check_launch("bit_linear");
   }
 
   void dense_linear(const Tensor& x, const DenseWeight& weight, Tensor& out) override {
@@ -359,39 +377,6 @@ class CudaBackend final : public Backend {
     check(cudaMemcpyAsync(destination, source, n_bytes, kind, stream_), "cudaMemcpyAsync");
     if (kind == cudaMemcpyDeviceToHost)
       check(cudaStreamSynchronize(stream_), "cudaStreamSynchronize");
-  }
-
-  // Projections of one input: one activation quantization, then one kernel each.
-  void bit_linears(const Tensor& x, std::span<const TernaryWeight* const> weights,
-                   ActivationQuant mode, std::span<Tensor* const> outs) {
-    check_on_gpu(x);
-    const int64_t rows = n_rows(x), n_in = n_cols(x);
-    for (size_t i = 0; i < weights.size(); ++i) {
-      check_on_gpu(*outs[i]);
-      BT_CHECK(weights[i]->n_in == n_in && outs[i]->numel() == rows * weights[i]->n_out);
-      BT_CHECK(weights[i]->packed.format == TernaryFormat::i2);
-    }
-    std::lock_guard lock(mutex_);
-    if (mode == ActivationQuant::int8) {
-      const int64_t stride = weights[0]->packed.row_stride_bytes, padded = stride * 4;
-      int8_t* xq =
-          xq_.get<int8_t>(static_cast<size_t>(rows * padded), "quantized activations", epoch_);
-      float* gammas = gammas_.get<float>(static_cast<size_t>(rows), "activation scales", epoch_);
-      int32_t* sums = row_sums_.get<int32_t>(static_cast<size_t>(rows), "activation sums", epoch_);
-      cuda::quantize_rows_i8(x.data<float>(), rows, n_in, padded, xq, gammas, sums, stream_);
-      for (size_t i = 0; i < weights.size(); ++i) {
-        const TernaryWeight& w = *weights[i];
-        cuda::ternary_gemm_i8(w.packed.data, w.n_out, stride, xq, sums, gammas, w.beta, rows,
-                              outs[i]->data<float>(), stream_);
-      }
-    } else {
-      for (size_t i = 0; i < weights.size(); ++i) {
-        const TernaryWeight& w = *weights[i];
-        cuda::ternary_gemm_f32(w.packed.data, w.n_out, w.packed.row_stride_bytes, x.data<float>(),
-                               rows, n_in, w.beta, outs[i]->data<float>(), stream_);
-      }
-    }
-    check_launch("bit_linear");
   }
 
   // out [rows, n_out] = x [rows, n_in] · Wᵀ, W row-major [n_out, n_in]. Column-major,

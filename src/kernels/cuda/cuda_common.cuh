@@ -9,6 +9,10 @@ namespace bit_ttt::cuda {
 
 inline constexpr int kWarp = 32;
 
+inline unsigned blocks_for(int64_t n, int threads) {
+  return static_cast<unsigned>((n + threads - 1) / threads);
+}
+
 __device__ __forceinline__ float warp_sum(float v) {
   for (int offset = kWarp / 2; offset > 0; offset /= 2)
     v += __shfl_xor_sync(0xffffffffu, v, offset);
@@ -31,6 +35,33 @@ __device__ __forceinline__ int rows_in_tile(int64_t rows, int64_t r0, int tile) 
   return left < tile ? static_cast<int>(left) : tile;
 }
 
+// The warp-per-row GEMV/GEMM layout of the dense and ternary kernels: warp w of
+// block x owns weight row x·kGemvWarps + w; blockIdx.y picks a tile of up to
+// kGemvRowTile activation rows, so each weight element is loaded once per tile.
+inline constexpr int kGemvWarps = 4;
+inline constexpr int kGemvRowTile = 8;
+inline constexpr int kGemvThreads = kGemvWarps * kWarp;
+
+struct GemvTile {
+  int lane;
+  int64_t out_row;    // the weight row (output column) of this warp
+  int64_t first_row;  // the tile's first activation row
+  int n_rows;         // activation rows in the tile
+};
+
+__device__ __forceinline__ GemvTile gemv_tile(int64_t rows) {
+  GemvTile tile;
+  tile.lane = threadIdx.x % kWarp;
+  tile.out_row = static_cast<int64_t>(blockIdx.x) * kGemvWarps + threadIdx.x / kWarp;
+  tile.first_row = static_cast<int64_t>(blockIdx.y) * kGemvRowTile;
+  tile.n_rows = rows_in_tile(rows, tile.first_row, kGemvRowTile);
+  return tile;
+}
+
+inline dim3 gemv_grid(int64_t n_out, int64_t rows) {
+  return dim3(blocks_for(n_out, kGemvWarps), blocks_for(rows, kGemvRowTile));
+}
+
 // Sum / max over a block of up to 1024 threads; every thread gets the result.
 // `shared` holds kWarp values.
 template <typename T, typename Op>
@@ -43,10 +74,6 @@ __device__ __forceinline__ T block_reduce(T v, T* shared, Op warp_op) {
   __syncthreads();
   v = lane < n_warps ? shared[lane] : T(0);
   return warp_op(v);
-}
-
-inline unsigned blocks_for(int64_t n, int threads) {
-  return static_cast<unsigned>((n + threads - 1) / threads);
 }
 
 }  // namespace bit_ttt::cuda

@@ -1,7 +1,7 @@
 // Dense GEMV/GEMM for the LM head (f32 / f16 / bf16 weights, float activations;
 // int8-per-row weights with int8 activations via dp4a), the embedding lookup and
 // the float → half conversion that feeds cuBLAS. One warp per weight row, each
-// weight element loaded once per tile of kRowTile activation rows.
+// weight element loaded once per tile of kGemvRowTile activation rows.
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
@@ -12,9 +12,6 @@
 
 namespace bit_ttt::cuda {
 namespace {
-
-constexpr int kWarpsPerBlock = 4;
-constexpr int kRowTile = 8;
 
 __device__ __forceinline__ float to_float(float v) {
   return v;
@@ -29,22 +26,21 @@ __device__ __forceinline__ float to_float(__nv_bfloat16 v) {
 template <typename T>
 __global__ void dense_float_kernel(const T* w, int64_t n_out, int64_t n_in, const float* x,
                                    int64_t rows, float* out) {
-  const int lane = threadIdx.x % kWarp;
-  const int64_t o = static_cast<int64_t>(blockIdx.x) * kWarpsPerBlock + threadIdx.x / kWarp;
-  if (o >= n_out) return;
-  const int64_t r0 = static_cast<int64_t>(blockIdx.y) * kRowTile;
-  const int n_here = rows_in_tile(rows, r0, kRowTile);
+  const GemvTile tile = gemv_tile(rows);
+  if (tile.out_row >= n_out) return;
+  const int lane = tile.lane, n_here = tile.n_rows;
+  const int64_t o = tile.out_row, r0 = tile.first_row;
   const T* row = w + o * n_in;
   const float* x0 = x + r0 * n_in;
-  float acc[kRowTile] = {};
+  float acc[kGemvRowTile] = {};
   for (int64_t i = lane; i < n_in; i += kWarp) {
     const float wi = to_float(row[i]);
 #pragma unroll
-    for (int r = 0; r < kRowTile; ++r)
+    for (int r = 0; r < kGemvRowTile; ++r)
       if (r < n_here) acc[r] += wi * x0[r * n_in + i];
   }
 #pragma unroll
-  for (int r = 0; r < kRowTile; ++r) {
+  for (int r = 0; r < kGemvRowTile; ++r) {
     if (r >= n_here) break;
     const float sum = warp_sum(acc[r]);
     if (lane == 0) out[(r0 + r) * n_out + o] = sum;
@@ -56,20 +52,19 @@ template <bool kWords>
 __global__ void dense_i8_kernel(const int8_t* q, const float* row_scales, int64_t n_out,
                                 int64_t n_in, const int8_t* xq, int64_t padded, const float* gammas,
                                 int64_t rows, float* out) {
-  const int lane = threadIdx.x % kWarp;
-  const int64_t o = static_cast<int64_t>(blockIdx.x) * kWarpsPerBlock + threadIdx.x / kWarp;
-  if (o >= n_out) return;
-  const int64_t r0 = static_cast<int64_t>(blockIdx.y) * kRowTile;
-  const int n_here = rows_in_tile(rows, r0, kRowTile);
+  const GemvTile tile = gemv_tile(rows);
+  if (tile.out_row >= n_out) return;
+  const int lane = tile.lane, n_here = tile.n_rows;
+  const int64_t o = tile.out_row, r0 = tile.first_row;
   const int8_t* row = q + o * n_in;
   const int8_t* x0 = xq + r0 * padded;
-  int acc[kRowTile] = {};
+  int acc[kGemvRowTile] = {};
   if constexpr (kWords) {
     const int* row_words = reinterpret_cast<const int*>(row);
     for (int64_t m = lane; m < n_in / 4; m += kWarp) {
       const int wm = __ldg(row_words + m);
 #pragma unroll
-      for (int r = 0; r < kRowTile; ++r)
+      for (int r = 0; r < kGemvRowTile; ++r)
         if (r < n_here)
           acc[r] = __dp4a(wm, *reinterpret_cast<const int*>(x0 + r * padded + 4 * m), acc[r]);
     }
@@ -77,12 +72,12 @@ __global__ void dense_i8_kernel(const int8_t* q, const float* row_scales, int64_
     for (int64_t i = lane; i < n_in; i += kWarp) {
       const int wi = row[i];
 #pragma unroll
-      for (int r = 0; r < kRowTile; ++r)
+      for (int r = 0; r < kGemvRowTile; ++r)
         if (r < n_here) acc[r] += wi * static_cast<int>(x0[r * padded + i]);
     }
   }
 #pragma unroll
-  for (int r = 0; r < kRowTile; ++r) {
+  for (int r = 0; r < kGemvRowTile; ++r) {
     if (r >= n_here) break;
     const int dot = warp_sum(acc[r]);
     if (lane == 0) {
@@ -117,39 +112,34 @@ __global__ void convert_kernel(const float* x, int64_t n, T* out) {
     out[i] = __float2bfloat16_rn(x[i]);
 }
 
-dim3 grid_for(int64_t n_out, int64_t rows) {
-  return dim3(blocks_for(n_out, kWarpsPerBlock), blocks_for(rows, kRowTile));
-}
-constexpr int kThreads = kWarpsPerBlock * kWarp;
-
 }  // namespace
 
 void dense_gemm_float(int dtype, const void* w, int64_t n_out, int64_t n_in, const float* x,
                       int64_t rows, float* out, cudaStream_t stream) {
   if (rows == 0 || n_out == 0) return;
-  const dim3 grid = grid_for(n_out, rows);
+  const dim3 grid = gemv_grid(n_out, rows);
   if (dtype == 0)
-    dense_float_kernel<<<grid, kThreads, 0, stream>>>(static_cast<const float*>(w), n_out, n_in, x,
-                                                      rows, out);
+    dense_float_kernel<<<grid, kGemvThreads, 0, stream>>>(static_cast<const float*>(w), n_out, n_in,
+                                                          x, rows, out);
   else if (dtype == 1)
-    dense_float_kernel<<<grid, kThreads, 0, stream>>>(static_cast<const __half*>(w), n_out, n_in, x,
-                                                      rows, out);
+    dense_float_kernel<<<grid, kGemvThreads, 0, stream>>>(static_cast<const __half*>(w), n_out,
+                                                          n_in, x, rows, out);
   else
-    dense_float_kernel<<<grid, kThreads, 0, stream>>>(static_cast<const __nv_bfloat16*>(w), n_out,
-                                                      n_in, x, rows, out);
+    dense_float_kernel<<<grid, kGemvThreads, 0, stream>>>(static_cast<const __nv_bfloat16*>(w),
+                                                          n_out, n_in, x, rows, out);
 }
 
 void dense_gemm_i8(const int8_t* q, const float* row_scales, int64_t n_out, int64_t n_in,
                    const int8_t* xq, int64_t padded_cols, const float* gammas, int64_t rows,
                    float* out, cudaStream_t stream) {
   if (rows == 0 || n_out == 0) return;
-  const dim3 grid = grid_for(n_out, rows);
+  const dim3 grid = gemv_grid(n_out, rows);
   if (n_in % 4 == 0 && padded_cols % 4 == 0)
-    dense_i8_kernel<true><<<grid, kThreads, 0, stream>>>(q, row_scales, n_out, n_in, xq,
-                                                         padded_cols, gammas, rows, out);
+    dense_i8_kernel<true><<<grid, kGemvThreads, 0, stream>>>(q, row_scales, n_out, n_in, xq,
+                                                             padded_cols, gammas, rows, out);
   else
-    dense_i8_kernel<false><<<grid, kThreads, 0, stream>>>(q, row_scales, n_out, n_in, xq,
-                                                          padded_cols, gammas, rows, out);
+    dense_i8_kernel<false><<<grid, kGemvThreads, 0, stream>>>(q, row_scales, n_out, n_in, xq,
+                                                              padded_cols, gammas, rows, out);
 }
 
 void convert_f32_to_half(int dtype, const float* x, int64_t n, void* out, cudaStream_t stream) {

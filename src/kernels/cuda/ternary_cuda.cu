@@ -1,6 +1,6 @@
 // Ternary × activation GEMV/GEMM on i2-packed weights (layout: cuda_kernels.h).
 // One warp per weight row; each word of the row is loaded once and applied to up
-// to kRowTile activation rows, so a prefill chunk reads the weights rows/kRowTile
+// to kGemvRowTile activation rows, so a prefill chunk reads the weights rows/kGemvRowTile
 // times instead of rows times.
 #include "kernels/cuda/cuda_common.cuh"
 #include "kernels/cuda/cuda_kernels.h"
@@ -8,8 +8,6 @@
 namespace bit_ttt::cuda {
 namespace {
 
-constexpr int kWarpsPerBlock = 4;
-constexpr int kRowTile = 8;
 constexpr int kBlockWeights = 256;  // i2: 256 weights in 64 bytes = 16 words
 constexpr int kWordsPerBlock = 16;
 
@@ -21,15 +19,14 @@ __device__ __forceinline__ int64_t word_base(int64_t m) {
 __global__ void ternary_i8_kernel(const uint8_t* w, int64_t n_out, int64_t stride, const int8_t* xq,
                                   const int32_t* row_sums, const float* gammas, float beta,
                                   int64_t rows, float* out) {
-  const int lane = threadIdx.x % kWarp;
-  const int64_t o = static_cast<int64_t>(blockIdx.x) * kWarpsPerBlock + threadIdx.x / kWarp;
-  if (o >= n_out) return;
-  const int64_t r0 = static_cast<int64_t>(blockIdx.y) * kRowTile;
-  const int n_here = rows_in_tile(rows, r0, kRowTile);
+  const GemvTile tile = gemv_tile(rows);
+  if (tile.out_row >= n_out) return;
+  const int lane = tile.lane, n_here = tile.n_rows;
+  const int64_t o = tile.out_row, r0 = tile.first_row;
   const int64_t padded = stride * 4;
   const uint32_t* row = reinterpret_cast<const uint32_t*>(w + o * stride);
   const int8_t* x0 = xq + r0 * padded;
-  int acc[kRowTile] = {};
+  int acc[kGemvRowTile] = {};
   for (int64_t m = lane; m < stride / 4; m += kWarp) {
     const uint32_t word = __ldg(row + m);
     const int64_t base = word_base(m);
@@ -37,14 +34,14 @@ __global__ void ternary_i8_kernel(const uint8_t* w, int64_t n_out, int64_t strid
     for (int k = 0; k < 4; ++k) {
       const int digits = static_cast<int>((word >> (2 * k)) & 0x03030303u);
 #pragma unroll
-      for (int r = 0; r < kRowTile; ++r)
+      for (int r = 0; r < kGemvRowTile; ++r)
         if (r < n_here)
           acc[r] = __dp4a(digits, *reinterpret_cast<const int*>(x0 + r * padded + base + 64 * k),
                           acc[r]);
     }
   }
 #pragma unroll
-  for (int r = 0; r < kRowTile; ++r) {
+  for (int r = 0; r < kGemvRowTile; ++r) {
     if (r >= n_here) break;
     const int sum = warp_sum(acc[r]);
     if (lane == 0) {
@@ -57,14 +54,13 @@ __global__ void ternary_i8_kernel(const uint8_t* w, int64_t n_out, int64_t strid
 
 __global__ void ternary_f32_kernel(const uint8_t* w, int64_t n_out, int64_t stride, const float* x,
                                    int64_t rows, int64_t n_in, float beta, float* out) {
-  const int lane = threadIdx.x % kWarp;
-  const int64_t o = static_cast<int64_t>(blockIdx.x) * kWarpsPerBlock + threadIdx.x / kWarp;
-  if (o >= n_out) return;
-  const int64_t r0 = static_cast<int64_t>(blockIdx.y) * kRowTile;
-  const int n_here = rows_in_tile(rows, r0, kRowTile);
+  const GemvTile tile = gemv_tile(rows);
+  if (tile.out_row >= n_out) return;
+  const int lane = tile.lane, n_here = tile.n_rows;
+  const int64_t o = tile.out_row, r0 = tile.first_row;
   const uint32_t* row = reinterpret_cast<const uint32_t*>(w + o * stride);
   const float* x0 = x + r0 * n_in;
-  float acc[kRowTile] = {};
+  float acc[kGemvRowTile] = {};
   for (int64_t m = lane; m < stride / 4; m += kWarp) {
     const uint32_t word = __ldg(row + m);
     const int64_t base = word_base(m);
@@ -76,21 +72,17 @@ __global__ void ternary_f32_kernel(const uint8_t* w, int64_t n_out, int64_t stri
         const int64_t i = base + 64 * k + b;
         if (code == 0 || i >= n_in) continue;
 #pragma unroll
-        for (int r = 0; r < kRowTile; ++r)
+        for (int r = 0; r < kGemvRowTile; ++r)
           if (r < n_here) acc[r] += code > 0 ? x0[r * n_in + i] : -x0[r * n_in + i];
       }
     }
   }
 #pragma unroll
-  for (int r = 0; r < kRowTile; ++r) {
+  for (int r = 0; r < kGemvRowTile; ++r) {
     if (r >= n_here) break;
     const float sum = warp_sum(acc[r]);
     if (lane == 0) out[(r0 + r) * n_out + o] = sum * beta;
   }
-}
-
-dim3 grid_for(int64_t n_out, int64_t rows) {
-  return dim3(blocks_for(n_out, kWarpsPerBlock), blocks_for(rows, kRowTile));
 }
 
 }  // namespace
@@ -99,14 +91,14 @@ void ternary_gemm_i8(const uint8_t* w, int64_t n_out, int64_t row_stride_bytes, 
                      const int32_t* row_sums, const float* gammas, float beta, int64_t rows,
                      float* out, cudaStream_t stream) {
   if (rows == 0 || n_out == 0) return;
-  ternary_i8_kernel<<<grid_for(n_out, rows), kWarpsPerBlock * kWarp, 0, stream>>>(
+  ternary_i8_kernel<<<gemv_grid(n_out, rows), kGemvThreads, 0, stream>>>(
       w, n_out, row_stride_bytes, xq, row_sums, gammas, beta, rows, out);
 }
 
 void ternary_gemm_f32(const uint8_t* w, int64_t n_out, int64_t row_stride_bytes, const float* x,
                       int64_t rows, int64_t n_in, float beta, float* out, cudaStream_t stream) {
   if (rows == 0 || n_out == 0) return;
-  ternary_f32_kernel<<<grid_for(n_out, rows), kWarpsPerBlock * kWarp, 0, stream>>>(
+  ternary_f32_kernel<<<gemv_grid(n_out, rows), kGemvThreads, 0, stream>>>(
       w, n_out, row_stride_bytes, x, rows, n_in, beta, out);
 }
 
