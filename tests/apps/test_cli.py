@@ -127,6 +127,22 @@ def test_run_bad_flags(tiny_model):
     assert result.returncode != 0 and b"valid devices: cpu, cuda" in result.stderr
 
 
+def test_gpu_flags_on_a_machine_without_a_gpu(tiny_model):
+    base = ["run", "--model", tiny_model, "--prompt", "x", "--max-tokens", "2", "--ignore-eos"]
+    explicit = run_cli(*base, "--device", "cuda", "--n-gpu-layers", "1", check=False)
+    if explicit.returncode == 0:
+        pytest.skip("this machine has a GPU")
+    assert b"needs a GPU" in explicit.stderr
+    bare = run_cli(*base, "--device", "cuda", check=False)  # asked for a GPU: a clear error
+    assert bare.returncode != 0 and b"device 'cuda' is not available" in bare.stderr
+    fallback = run_cli(*base, "--device", "cuda", "--n-gpu-layers", "auto")  # auto: the CPU
+    assert b"running every block on the CPU" in fallback.stderr
+    assert fallback.stdout.startswith(b"x")
+    limit = run_cli(*base, "--gpu-mem-limit", "12X", check=False)
+    assert limit.returncode != 0 and b"--gpu-mem-limit must be a size like 512M" in limit.stderr
+    run_cli(*base, "--gpu-mem-limit", "1.5G")  # a well-formed limit is accepted on the CPU
+
+
 def test_chat_commands_over_a_pipe(tmp_path, tiny_model):
     memory = tmp_path / "chat.safetensors"
     script = (f"/tokens\nhello\n/save {memory}\n/reset\n/tokens\n/load {memory}\n/tokens\n"
