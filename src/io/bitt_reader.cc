@@ -6,7 +6,6 @@
 #include <cstring>
 #include <limits>
 #include <nlohmann/json.hpp>
-#include <set>
 #include <string>
 #include <utility>
 
@@ -15,6 +14,7 @@
 #include "core/mmap_file.h"
 #include "io/bitt.h"
 #include "io/bitt_format.h"
+#include "io/header_checks.h"
 #include "io/safetensors_format.h"
 #include "io/strict_json.h"
 
@@ -148,45 +148,6 @@ BittTensor parse_tensor(const std::string& file, size_t index, const json& entry
   return tensor;  // `bytes` is attached once every entry has been checked
 }
 
-std::map<std::string, std::string> parse_metadata(const std::string& file, const json& value) {
-  if (!value.is_object()) {
-    fail(file, ": \"metadata\" must be an object of strings, got ", value.type_name());
-  }
-  std::map<std::string, std::string> metadata;
-  for (const auto& [key, item] : value.items()) {
-    if (!item.is_string()) {
-      fail(file, ": \"metadata\" value of '", key, "' must be a string, got ", item.type_name());
-    }
-    metadata.emplace(key, item.get<std::string>());
-  }
-  return metadata;
-}
-
-// Empty tensors occupy no bytes, so they cannot overlap anything.
-void check_no_overlap(const std::string& file, const std::vector<BittTensor>& tensors,
-                      const std::vector<uint64_t>& n_bytes) {
-  std::vector<size_t> order(tensors.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return tensors[a].offset != tensors[b].offset ? tensors[a].offset < tensors[b].offset : a < b;
-  });
-  const size_t none = tensors.size();
-  size_t previous = none;  // the non-empty tensor reaching furthest so far
-  for (const size_t i : order) {
-    if (n_bytes[i] == 0) continue;
-    if (previous != none && tensors[i].offset < tensors[previous].offset + n_bytes[previous]) {
-      const BittTensor& a = tensors[previous];
-      const BittTensor& b = tensors[i];
-      fail(file, ": tensors '", a.name, "' [", a.offset, ", ", a.offset + n_bytes[previous],
-           ") and '", b.name, "' [", b.offset, ", ", b.offset + n_bytes[i], ") overlap");
-    }
-    if (previous == none ||
-        tensors[i].offset + n_bytes[i] > tensors[previous].offset + n_bytes[previous]) {
-      previous = i;
-    }
-  }
-}
-
 }  // namespace
 
 BittFile BittFile::open(const std::filesystem::path& path) {
@@ -269,7 +230,8 @@ BittFile BittFile::from_memory(std::filesystem::path path, std::span<const std::
   }
   result.fingerprint_ =
       get_string(file, "\"fingerprint\"", get_key(file, "header", header, "fingerprint"));
-  result.metadata_ = parse_metadata(file, get_key(file, "header", header, "metadata"));
+  result.metadata_ =
+      parse_string_map(file, get_key(file, "header", header, "metadata"), "\"metadata\"");
 
   const uint64_t n_data_bytes =
       get_unsigned(file, "\"data_bytes\"", get_key(file, "header", header, "data_bytes"));
@@ -298,7 +260,12 @@ BittFile BittFile::from_memory(std::filesystem::path path, std::span<const std::
     }
     result.tensors_.push_back(std::move(tensor));
   }
-  check_no_overlap(file, result.tensors_, n_bytes);
+  std::vector<NamedByteRange> ranges;
+  for (size_t i = 0; i < result.tensors_.size(); ++i) {
+    const BittTensor& tensor = result.tensors_[i];
+    ranges.push_back({tensor.name, tensor.offset, tensor.offset + n_bytes[i]});
+  }
+  check_no_overlap(file, std::move(ranges));
 
   const std::span<const std::byte> data = bytes.subspan(static_cast<size_t>(data_start));
   for (size_t i = 0; i < result.tensors_.size(); ++i) {

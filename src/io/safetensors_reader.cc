@@ -14,6 +14,7 @@
 #include "bit_ttt/error.h"
 #include "core/check.h"
 #include "core/mmap_file.h"
+#include "io/header_checks.h"
 #include "io/safetensors.h"
 #include "io/safetensors_format.h"
 #include "io/strict_json.h"
@@ -142,33 +143,6 @@ Entry parse_entry(const std::string& file, const std::string& name, const json& 
   return result;
 }
 
-std::map<std::string, std::string> parse_metadata(const std::string& file, const json& value) {
-  if (!value.is_object()) {
-    fail(file, ": __metadata__ must be an object of strings, got ", value.type_name());
-  }
-  std::map<std::string, std::string> metadata;
-  for (const auto& [key, item] : value.items()) {
-    if (!item.is_string()) {
-      fail(file, ": __metadata__ value of '", key, "' must be a string, got ", item.type_name());
-    }
-    metadata.emplace(key, item.get<std::string>());
-  }
-  return metadata;
-}
-
-// Empty tensors occupy no bytes, so they cannot overlap anything.
-void check_no_overlap(const std::string& file, const std::vector<Entry>& sorted) {
-  const Entry* previous = nullptr;
-  for (const Entry& entry : sorted) {
-    if (entry.begin == entry.end) continue;
-    if (previous != nullptr && entry.begin < previous->end) {
-      fail(file, ": tensors '", previous->name, "' [", previous->begin, ", ", previous->end,
-           ") and '", entry.name, "' [", entry.begin, ", ", entry.end, ") overlap");
-    }
-    if (previous == nullptr || entry.end > previous->end) previous = &entry;
-  }
-}
-
 }  // namespace
 
 SafetensorsReader SafetensorsReader::open(const std::filesystem::path& path) {
@@ -214,7 +188,7 @@ SafetensorsReader SafetensorsReader::from_memory(std::filesystem::path path,
   entries.reserve(header.size());
   for (const auto& [key, value] : header.items()) {
     if (key == safetensors::kMetadataKey) {
-      reader.metadata_ = parse_metadata(file, value);
+      reader.metadata_ = parse_string_map(file, value, "__metadata__");
     } else {
       entries.push_back(parse_entry(file, key, value, n_data_bytes));
     }
@@ -222,7 +196,9 @@ SafetensorsReader SafetensorsReader::from_memory(std::filesystem::path path,
   std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
     return std::tie(a.begin, a.end, a.name) < std::tie(b.begin, b.end, b.name);
   });
-  check_no_overlap(file, entries);
+  std::vector<NamedByteRange> ranges;
+  for (const Entry& entry : entries) ranges.push_back({entry.name, entry.begin, entry.end});
+  check_no_overlap(file, std::move(ranges));
 
   reader.path_ = std::move(path);
   reader.owner_ = std::move(owner);
