@@ -21,16 +21,8 @@ namespace {
 
 using testing::contains;
 using testing::error_of;
-
-// Names in `dir`, to prove no temp file was left behind.
-std::vector<std::string> list_dir(const std::filesystem::path& dir) {
-  std::vector<std::string> names;
-  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-    names.push_back(entry.path().filename().string());
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
+using testing::FileSizeLimit;
+using testing::list_dir;
 
 TEST(AtomicFile, WritesAndReplaces) {
   testing::TempDir dir;
@@ -88,27 +80,6 @@ TEST(AtomicFile, WriterThrowingMidwayLeavesNoTemp) {
   EXPECT_EQ(testing::read_file_bytes(dir / "model.bin"), "OLD");
   EXPECT_EQ(list_dir(dir.path()), std::vector<std::string>{"model.bin"});
 }
-
-// Lowers RLIMIT_FSIZE so the kernel fails write() with EFBIG partway through:
-// a real mid-write I/O error without root or a special filesystem.
-class FileSizeLimit {
- public:
-  explicit FileSizeLimit(rlim_t n_bytes) {
-    ::getrlimit(RLIMIT_FSIZE, &saved_);
-    saved_handler_ = std::signal(SIGXFSZ, SIG_IGN);  // default action would kill us
-    rlimit limit = saved_;
-    limit.rlim_cur = n_bytes;
-    ::setrlimit(RLIMIT_FSIZE, &limit);
-  }
-  ~FileSizeLimit() {
-    ::setrlimit(RLIMIT_FSIZE, &saved_);
-    std::signal(SIGXFSZ, saved_handler_);
-  }
-
- private:
-  rlimit saved_{};
-  void (*saved_handler_)(int) = nullptr;
-};
 
 TEST(AtomicFile, FailedWriteKeepsOldFileRemovesTempAndNamesError) {
   testing::TempDir dir;

@@ -26,37 +26,21 @@
 namespace bit_ttt {
 namespace {
 
+using testing::as_bytes_of;
 using testing::contains;
 using testing::error_of;
+using testing::FileSizeLimit;
+using testing::list_dir;
+using testing::random_bytes;
 using json = nlohmann::ordered_json;
 
 constexpr size_t kPrefixBytes = 24;
-
-template <typename T>
-std::span<const std::byte> as_bytes_of(const std::vector<T>& values) {
-  return std::as_bytes(std::span<const T>(values));
-}
-
-std::vector<std::byte> random_bytes(size_t n, uint32_t seed) {
-  std::mt19937 random(seed);
-  std::vector<std::byte> bytes(n);
-  for (std::byte& b : bytes) b = static_cast<std::byte>(random() & 0xff);
-  return bytes;
-}
 
 std::vector<int8_t> random_codes(int64_t n, uint32_t seed) {
   std::mt19937 random(seed);
   std::vector<int8_t> codes(static_cast<size_t>(n));
   for (int8_t& code : codes) code = static_cast<int8_t>(static_cast<int>(random() % 3) - 1);
   return codes;
-}
-
-std::vector<std::string> list_dir(const std::filesystem::path& dir) {
-  std::vector<std::string> names;
-  for (const auto& entry : std::filesystem::directory_iterator(dir))
-    names.push_back(entry.path().filename().string());
-  std::sort(names.begin(), names.end());
-  return names;
 }
 
 // A model with one tensor of every dtype; owns the bytes the contents point to.
@@ -524,27 +508,6 @@ TEST(BittWriter, RejectsBadContentsWithoutCreatingAFile) {
   contents.metadata = {{"k", "\xff"}};
   expect_error(contents, "metadata value of 'k' is not valid UTF-8");
 }
-
-// Lowers RLIMIT_FSIZE so the kernel fails write() with EFBIG partway through (a
-// real mid-write I/O error that works as root too).
-class FileSizeLimit {
- public:
-  explicit FileSizeLimit(rlim_t n_bytes) {
-    ::getrlimit(RLIMIT_FSIZE, &saved_);
-    saved_handler_ = std::signal(SIGXFSZ, SIG_IGN);  // default action would kill us
-    rlimit limit = saved_;
-    limit.rlim_cur = n_bytes;
-    ::setrlimit(RLIMIT_FSIZE, &limit);
-  }
-  ~FileSizeLimit() {
-    ::setrlimit(RLIMIT_FSIZE, &saved_);
-    std::signal(SIGXFSZ, saved_handler_);
-  }
-
- private:
-  rlimit saved_{};
-  void (*saved_handler_)(int) = nullptr;
-};
 
 TEST(BittWriter, AtomicWriteLeavesNoTempFileAndReplacesTheOld) {
   testing::TempDir dir;

@@ -16,20 +16,10 @@
 namespace bit_ttt {
 namespace {
 
+using testing::as_bytes_of;
 using testing::contains;
 using testing::error_of;
-
-template <typename T>
-std::span<const std::byte> as_bytes_of(const std::vector<T>& values) {
-  return std::as_bytes(std::span<const T>(values));
-}
-
-std::vector<std::byte> random_bytes(size_t n, uint32_t seed) {
-  std::mt19937 random(seed);
-  std::vector<std::byte> bytes(n);
-  for (std::byte& b : bytes) b = static_cast<std::byte>(random() & 0xff);
-  return bytes;
-}
+using testing::random_bytes;
 
 // 8 + header length, read straight from the file.
 uint64_t data_start_of(const std::filesystem::path& path) {
