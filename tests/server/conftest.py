@@ -4,31 +4,15 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
 
-
-def bit_llama_path():
-    path = os.environ.get("BIT_LLAMA")
-    if path:
-        return path
-    return str(Path(__file__).resolve().parents[2] / "build" / "bin" / "bit_llama")
-
-
-TINY_CONFIG = {"vocab_size": 300, "hidden_dim": 32, "num_layers": 2, "inner_lr": 0.5,
-               "intermediate_dim": 48, "ttt_dim": 8}
-
-
-def make_model(directory, seed=3, config=None):
-    directory = Path(directory)
-    config_path = directory.parent / f"{directory.name}-config.json"
-    config_path.write_text(json.dumps(config or TINY_CONFIG))
-    subprocess.run([bit_llama_path(), "init", "--config", str(config_path), "--seed", str(seed),
-                    "--out", str(directory)], check=True, capture_output=True, timeout=120)
-    return directory
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bit_llama_cli import TINY_CONFIG, bit_llama_path, make_model  # noqa: E402,F401
 
 
 class Server:
@@ -119,7 +103,7 @@ def sse_events(response):
 
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory):
-    return make_model(tmp_path_factory.mktemp("model") / "tiny")
+    return make_model(tmp_path_factory.mktemp("model") / "tiny", timeout=120)
 
 
 @pytest.fixture(scope="module")

@@ -47,7 +47,7 @@ def browser_paths():
 @pytest.fixture(scope="module")
 def endless_server(tmp_path_factory):
     model = make_model(tmp_path_factory.mktemp("endless") / "endless", seed=5,
-                       config=ENDLESS_CONFIG)
+                       config=ENDLESS_CONFIG, timeout=120)
     instance = Server(model, "--max-tokens-limit", 10000000)
     yield instance
     assert instance.stop() == 0
