@@ -6,26 +6,15 @@
 #include <random>
 #include <vector>
 
+#include "kernel_test_inputs.h"
 #include "kernels/cpu/cpu_kernels.h"
 #include "kernels/ref/ref_kernels.h"
 
 namespace bit_ttt {
 namespace {
 
-std::vector<float> random_floats(size_t n, uint64_t seed, float scale = 1.0f) {
-  std::mt19937_64 engine(seed);
-  std::normal_distribution<float> normal(0.0f, scale);
-  std::vector<float> values(n);
-  for (float& v : values) v = normal(engine);
-  return values;
-}
-
-std::vector<int8_t> random_codes(size_t n, uint64_t seed) {
-  std::mt19937_64 engine(seed);
-  std::vector<int8_t> codes(n);
-  for (int8_t& c : codes) c = static_cast<int8_t>(static_cast<int>(engine() % 3) - 1);
-  return codes;
-}
+using testing::random_codes;
+using testing::random_floats;
 
 const int64_t kSizes[] = {1, 3, 7, 8, 15, 16, 17, 31, 33, 64, 100, 256, 1000, 1024, 1031};
 

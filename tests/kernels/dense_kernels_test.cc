@@ -15,6 +15,7 @@
 
 #include "bit_ttt/error.h"
 #include "core/dtype.h"
+#include "kernel_test_inputs.h"
 #include "kernels/cpu/dense_kernels.h"
 #include "kernels/cpu/isa.h"
 #include "kernels/ref/dense_ref.h"
@@ -22,6 +23,9 @@
 
 namespace bit_ttt {
 namespace {
+
+using testing::random_floats;
+using testing::random_xq;
 
 using cpu::DenseKernelTable;
 using cpu::Isa;
@@ -39,14 +43,6 @@ constexpr Shape kShapes[] = {{1, 1},   {3, 7},    {5, 15},   {4, 16},  {6, 17}, 
                              {5, 257}, {14, 768}, {3, 1000}, {3, 0}};
 constexpr int64_t kMaxRows = 9;
 
-std::vector<float> random_floats(int64_t n, uint64_t seed, float sigma = 1.0f) {
-  std::mt19937_64 engine(seed);
-  std::normal_distribution<float> normal(0.0f, sigma);
-  std::vector<float> v(static_cast<size_t>(n));
-  for (auto& e : v) e = normal(engine);
-  return v;
-}
-
 // Weights with rows of different magnitudes; one all-zero row for int8.
 std::vector<float> random_weights(Shape shape, uint64_t seed) {
   auto w = random_floats(shape.n_out * shape.n_in, seed);
@@ -57,23 +53,6 @@ std::vector<float> random_weights(Shape shape, uint64_t seed) {
       if (o % 5 == 3) v = 0.0f;
     }
   return w;
-}
-
-// Full int8 range with -128 and 127 in every row; every third row all -128 and
-// every fourth all 127 (the sign trick's extremes).
-std::vector<int8_t> random_xq(int64_t n_rows, int64_t n_in, uint64_t seed) {
-  std::mt19937_64 engine(seed);
-  std::vector<int8_t> x(static_cast<size_t>(n_rows * n_in));
-  for (auto& v : x) v = static_cast<int8_t>(static_cast<int>(engine() % 256) - 128);
-  for (int64_t r = 0; r < n_rows && n_in > 0; ++r) {
-    x[r * n_in] = -128;
-    x[r * n_in + (n_in - 1) / 2] = 127;
-    for (int64_t i = 0; i < n_in; ++i) {
-      if (r % 3 == 1) x[r * n_in + i] = -128;
-      if (r % 4 == 2) x[r * n_in + i] = 127;
-    }
-  }
-  return x;
 }
 
 // An int8 matrix with codes at ±127 in whole rows as well as random ones.

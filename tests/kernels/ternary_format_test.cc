@@ -6,29 +6,25 @@
 #include <random>
 #include <vector>
 
+#include "kernel_test_inputs.h"
 #include "kernels/ref/ternary_packed_ref.h"
 #include "test_util.h"
 
 namespace bit_ttt {
 namespace {
 
+using testing::random_codes;
+
 using testing::contains;
 using testing::error_of;
 
 constexpr TernaryFormat kFormats[] = {TernaryFormat::i2, TernaryFormat::tq1};
 
-std::vector<int8_t> random_codes(int64_t n_out, int64_t n_in, uint64_t seed) {
-  std::mt19937_64 engine(seed);
-  std::vector<int8_t> codes(static_cast<size_t>(n_out * n_in));
-  for (auto& code : codes) code = static_cast<int8_t>(static_cast<int>(engine() % 3) - 1);
-  return codes;
-}
-
 TEST(TernaryFormat, RoundTripIsExactForAwkwardShapes) {
   for (TernaryFormat format : kFormats)
     for (int64_t n_out : {1, 2, 7, 33})
       for (int64_t n_in : {0, 1, 5, 31, 159, 160, 161, 255, 256, 257, 319, 321, 1000}) {
-        const auto codes = random_codes(n_out, n_in, 17 * n_out + n_in);
+        const auto codes = random_codes(n_out * n_in, 17 * n_out + n_in);
         const PackedTernary packed = pack_ternary(format, codes.data(), n_out, n_in, 0.25f);
         EXPECT_EQ(packed.row_stride_bytes, ternary_row_stride_bytes(format, n_in));
         EXPECT_EQ(packed.data.size(), static_cast<size_t>(n_out * packed.row_stride_bytes));
@@ -90,7 +86,7 @@ TEST(TernaryFormat, PackRejectsNonTernaryCodes) {
 }
 
 TEST(TernaryFormat, ValidateRejectsBadBuffers) {
-  const auto codes = random_codes(3, 300, 1);
+  const auto codes = random_codes(3 * 300, 1);
   PackedTernary packed = pack_ternary(TernaryFormat::i2, codes.data(), 3, 300, 1.0f);
   EXPECT_EQ(error_of([&] { validate_packed_ternary(packed, packed.data.size(), "w"); }), "");
   EXPECT_TRUE(contains(error_of([&] { validate_packed_ternary(packed, 10, "layers.0.w"); }),

@@ -8,6 +8,7 @@
 #include <random>
 #include <vector>
 
+#include "kernel_test_inputs.h"
 #include "kernels/cpu/isa.h"
 #include "kernels/cpu/ternary_kernels.h"
 #include "kernels/ref/ref_kernels.h"
@@ -15,6 +16,9 @@
 
 namespace bit_ttt {
 namespace {
+
+using testing::random_floats;
+using testing::random_xq;
 
 using cpu::Isa;
 
@@ -43,28 +47,6 @@ std::vector<int8_t> random_codes(int64_t n_out, int64_t n_in, uint64_t seed) {
       codes[o * n_in + i] = static_cast<int8_t>(code);
     }
   return codes;
-}
-
-// Full int8 range with -128 and 127 in every row; every third row is all -128.
-std::vector<int8_t> random_xq(int64_t n_rows, int64_t n_in, uint64_t seed) {
-  std::mt19937_64 engine(seed);
-  std::vector<int8_t> x(static_cast<size_t>(n_rows * n_in));
-  for (auto& v : x) v = static_cast<int8_t>(static_cast<int>(engine() % 256) - 128);
-  for (int64_t r = 0; r < n_rows && n_in > 0; ++r) {
-    x[r * n_in] = -128;
-    x[r * n_in + (n_in - 1) / 2] = 127;
-    if (r % 3 == 1)
-      for (int64_t i = 0; i < n_in; ++i) x[r * n_in + i] = -128;
-  }
-  return x;
-}
-
-std::vector<float> random_x(int64_t n_rows, int64_t n_in, uint64_t seed) {
-  std::mt19937_64 engine(seed);
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  std::vector<float> x(static_cast<size_t>(n_rows * n_in));
-  for (auto& v : x) v = normal(engine);
-  return x;
 }
 
 std::string label(const cpu::TernaryKernelTable& table, TernaryFormat format, Shape shape,
@@ -127,7 +109,7 @@ TEST(TernaryKernels, F32ReferenceEqualsTheUnpackedDotBitForBit) {
   for (TernaryFormat format : kFormats) {
     const int64_t n_out = 9, n_in = 333, n_rows = 3;
     const auto codes = random_codes(n_out, n_in, 5);
-    const auto x = random_x(n_rows, n_in, 7);
+    const auto x = random_floats(n_rows * n_in, 7);
     const PackedTernary w = pack_ternary(format, codes.data(), n_out, n_in, 1.0f);
     std::vector<float> out(n_rows * n_out);
     ref::ternary_gemm_f32(w, x.data(), n_rows, 0, n_out, out.data());
@@ -147,7 +129,7 @@ TEST(TernaryKernels, F32GemmMatchesReferenceAndEachRowIsItsGemv) {
         const PackedTernary w = pack_ternary(format, codes.data(), shape.n_out, shape.n_in, 1.0f);
         const auto gemm = kernels.gemm_f32[static_cast<int>(format)];
         for (int64_t n_rows : kRowCounts) {
-          const auto x = random_x(n_rows, shape.n_in, 3 * n_rows + shape.n_in);
+          const auto x = random_floats(n_rows * shape.n_in, 3 * n_rows + shape.n_in);
           std::vector<float> expected(n_rows * shape.n_out), got(n_rows * shape.n_out);
           ref::ternary_gemm_f32(w, x.data(), n_rows, 0, shape.n_out, expected.data());
           gemm(w, x.data(), n_rows, 0, shape.n_out, got.data());
@@ -175,7 +157,7 @@ TEST(TernaryKernels, ScalarF32KernelIsTheReference) {
   for (TernaryFormat format : kFormats) {
     const auto codes = random_codes(20, 700, 11);
     const PackedTernary w = pack_ternary(format, codes.data(), 20, 700, 1.0f);
-    const auto x = random_x(3, 700, 12);
+    const auto x = random_floats(3 * 700, 12);
     std::vector<float> expected(60), got(60);
     ref::ternary_gemm_f32(w, x.data(), 3, 0, 20, expected.data());
     kernels.gemm_f32[static_cast<int>(format)](w, x.data(), 3, 0, 20, got.data());
@@ -192,7 +174,7 @@ TEST(TernaryKernels, Avx2AndAvx512F32AreBitIdentical) {
       const auto codes = random_codes(shape.n_out, shape.n_in, shape.n_in + 99);
       const PackedTernary w = pack_ternary(format, codes.data(), shape.n_out, shape.n_in, 1.0f);
       const int64_t n_rows = 5;
-      const auto x = random_x(n_rows, shape.n_in, shape.n_out + 98);
+      const auto x = random_floats(n_rows * shape.n_in, shape.n_out + 98);
       std::vector<float> a(n_rows * shape.n_out), b(n_rows * shape.n_out);
       avx2.gemm_f32[static_cast<int>(format)](w, x.data(), n_rows, 0, shape.n_out, a.data());
       avx512.gemm_f32[static_cast<int>(format)](w, x.data(), n_rows, 0, shape.n_out, b.data());
@@ -204,7 +186,7 @@ TEST(TernaryKernels, RowRangesComposeToTheFullResult) {
   const int64_t n_out = 37, n_in = 900, n_rows = 3;
   const auto codes = random_codes(n_out, n_in, 21);
   const auto xq = random_xq(n_rows, n_in, 22);
-  const auto x = random_x(n_rows, n_in, 23);
+  const auto x = random_floats(n_rows * n_in, 23);
   for (const cpu::TernaryKernelTable* table : cpu::runnable_ternary_kernel_tables())
     for (TernaryFormat format : kFormats) {
       const cpu::TernaryKernelTable& kernels = *table;
@@ -227,7 +209,7 @@ TEST(TernaryKernels, UnalignedWeightsAndRepeatedCallsGiveTheSameResult) {
   const int64_t n_out = 6, n_in = 1000, n_rows = 2;
   const auto codes = random_codes(n_out, n_in, 31);
   const auto xq = random_xq(n_rows, n_in, 32);
-  const auto x = random_x(n_rows, n_in, 33);
+  const auto x = random_floats(n_rows * n_in, 33);
   for (const cpu::TernaryKernelTable* table : cpu::runnable_ternary_kernel_tables())
     for (TernaryFormat format : kFormats) {
       const cpu::TernaryKernelTable& kernels = *table;
@@ -251,7 +233,7 @@ TEST(TernaryKernels, UnalignedWeightsAndRepeatedCallsGiveTheSameResult) {
 TEST(TernaryKernels, QuantizeRowEqualsReferenceBitForBit) {
   std::vector<std::vector<float>> rows;
   for (int64_t n : {1, 7, 15, 16, 17, 31, 32, 33, 100, 1000, 4099})
-    rows.push_back(random_x(1, n, n));
+    rows.push_back(random_floats(n, n));
   // γ = 127 makes x·127/γ = x exactly: .5 ties must round to even like std::nearbyint.
   rows.push_back({127.0f,  0.5f, -0.5f,       1.5f,    2.5f,  -2.5f,  126.5f,
                   -127.0f, 3.5f, 0.49999997f, -126.5f, 4.5f,  5.5f,   6.5f,
@@ -275,7 +257,7 @@ TEST(TernaryKernels, DispatchFollowsSetIsa) {
   const int64_t n_out = 19, n_in = 500;
   const auto codes = random_codes(n_out, n_in, 41);
   const auto xq = random_xq(1, n_in, 42);
-  const auto x = random_x(1, n_in, 43);
+  const auto x = random_floats(n_in, 43);
   const PackedTernary w = pack_ternary(TernaryFormat::i2, codes.data(), n_out, n_in, 1.0f);
   std::vector<int32_t> expected_i8(n_out);
   ref::ternary_gemm_i8(w, xq.data(), 1, 0, n_out, expected_i8.data());
