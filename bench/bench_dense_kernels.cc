@@ -47,14 +47,12 @@ using namespace bit_ttt::bench;
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<int> thread_counts = {1, 2};
-  std::vector<int> row_counts = {1};
-  std::vector<Shape> shapes = {{16384, 256}, {16384, 768}, {32000, 256}, {32000, 768}};
+  SweepOptions sweep;
+  sweep.row_counts = {1};
+  sweep.shapes = {{16384, 256}, {16384, 768}, {32000, 256}, {32000, 768}};
   std::vector<DenseDType> dtypes = {DenseDType::f32, DenseDType::f16, DenseDType::bf16,
                                     DenseDType::i8_row};
   std::vector<std::string> table_names;  // empty: every runnable table
-  double budget = 0.15;
-  int repeats = 3;
   bool hot = true;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -62,16 +60,8 @@ int main(int argc, char** argv) {
       if (i + 1 >= argc) usage();
       return argv[++i];
     };
-    if (arg == "--threads")
-      thread_counts = bench::parse_int_list(next());
-    else if (arg == "--rows")
-      row_counts = bench::parse_int_list(next());
-    else if (arg == "--seconds")
-      budget = std::stod(next());
-    else if (arg == "--repeats")
-      repeats = std::stoi(next());
-    else if (arg == "--shapes")
-      shapes = parse_shapes(next());
+    if (parse_sweep_flag(arg, next, sweep))
+      continue;
     else if (arg == "--tables")
       table_names = split_list(next());
     else if (arg == "--no-hot")
@@ -83,30 +73,21 @@ int main(int argc, char** argv) {
       usage();
     }
   }
+  const std::vector<int>& thread_counts = sweep.thread_counts;
+  const std::vector<int>& row_counts = sweep.row_counts;
+  const double budget = sweep.budget;
+  const int repeats = sweep.repeats;
   std::vector<const cpu::DenseKernelTable*> tables;
   for (const cpu::DenseKernelTable* table : cpu::runnable_dense_kernel_tables())
     if (table_names.empty() ||
         std::find(table_names.begin(), table_names.end(), table->name) != table_names.end())
       tables.push_back(table);
 
-  const double memcpy_bandwidth = measure_memcpy_gb_per_s();
-  std::vector<double> read_bandwidth(65, 0.0);  // by thread count
-  {
-    nlohmann::json info = {{"bench", "bandwidth"},
-                           {"memcpy_gb_per_s", memcpy_bandwidth},
-                           {"cpu", cpu::cpu_features_string()},
-                           {"detected_isa", cpu::isa_name(cpu::detect_isa())}};
-    for (int n_threads : thread_counts) {
-      ThreadPool pool(n_threads);
-      read_bandwidth[std::min(n_threads, 64)] = measure_read_gb_per_s(pool);
-      info["read_gb_per_s_" + std::to_string(n_threads) + "t"] =
-          read_bandwidth[std::min(n_threads, 64)];
-    }
-    std::printf("%s\n", info.dump().c_str());
-    std::fflush(stdout);
-  }
+  const Bandwidths bandwidths = measure_bandwidths(thread_counts);
+  std::printf("%s\n", bandwidths.info.dump().c_str());
+  std::fflush(stdout);
 
-  for (const Shape shape : shapes) {
+  for (const Shape shape : sweep.shapes) {
     std::mt19937_64 engine(static_cast<uint64_t>(shape.n_out * 7 + shape.n_in));
     std::normal_distribution<float> normal(0.0f, 0.02f);
     std::vector<float> weights(static_cast<size_t>(shape.n_out * shape.n_in));
@@ -151,21 +132,22 @@ int main(int argc, char** argv) {
               });
               const double ops = 2.0 * shape.n_out * shape.n_in * n_rows;
               const double weight_gb_per_s = weight_bytes / seconds / 1e9;
-              nlohmann::json result = {{"bench", "dense_gemm"},
-                                       {"table", table->name},
-                                       {"dtype", dense_dtype_name(dtype)},
-                                       {"n_out", shape.n_out},
-                                       {"n_in", shape.n_in},
-                                       {"rows", n_rows},
-                                       {"threads", n_threads},
-                                       {"cache", cold ? "cold" : "hot"},
-                                       {"us_per_call", seconds * 1e6},
-                                       {"gflop_per_s", ops / seconds / 1e9},
-                                       {"weight_bytes", weight_bytes},
-                                       {"weight_gb_per_s", weight_gb_per_s},
-                                       {"roofline_fraction", weight_gb_per_s / memcpy_bandwidth},
-                                       {"read_roofline_fraction",
-                                        weight_gb_per_s / read_bandwidth[std::min(n_threads, 64)]}};
+              nlohmann::json result = {
+                  {"bench", "dense_gemm"},
+                  {"table", table->name},
+                  {"dtype", dense_dtype_name(dtype)},
+                  {"n_out", shape.n_out},
+                  {"n_in", shape.n_in},
+                  {"rows", n_rows},
+                  {"threads", n_threads},
+                  {"cache", cold ? "cold" : "hot"},
+                  {"us_per_call", seconds * 1e6},
+                  {"gflop_per_s", ops / seconds / 1e9},
+                  {"weight_bytes", weight_bytes},
+                  {"weight_gb_per_s", weight_gb_per_s},
+                  {"roofline_fraction", weight_gb_per_s / bandwidths.memcpy_gb_per_s},
+                  {"read_roofline_fraction",
+                   weight_gb_per_s / bandwidths.read_gb_per_s.at(n_threads)}};
               std::printf("%s\n", result.dump().c_str());
               std::fflush(stdout);
             }

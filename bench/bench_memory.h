@@ -7,11 +7,14 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "bench_util.h"
 #include "core/thread_pool.h"
+#include "kernels/cpu/isa.h"
 #include "kernels/ref/ternary_packed_ref.h"  // AlignedBytes
 
 namespace bit_ttt::bench {
@@ -80,6 +83,57 @@ inline std::vector<Shape> parse_shapes(const std::string& text) {
     shapes.push_back({std::stoll(item.substr(0, x)), std::stoll(item.substr(x + 1))});
   }
   return shapes;
+}
+
+// The flags both kernel benchmarks take (the caller sets the defaults).
+struct SweepOptions {
+  std::vector<int> thread_counts = {1, 2};
+  std::vector<int> row_counts;
+  std::vector<Shape> shapes;
+  double budget = 0.15;  // seconds per measurement
+  int repeats = 3;       // best of
+};
+
+// Consumes --threads, --rows, --seconds, --repeats or --shapes (the value from
+// next()); false for any other flag.
+template <typename Next>
+bool parse_sweep_flag(const std::string& arg, Next&& next, SweepOptions& options) {
+  if (arg == "--threads")
+    options.thread_counts = parse_int_list(next());
+  else if (arg == "--rows")
+    options.row_counts = parse_int_list(next());
+  else if (arg == "--seconds")
+    options.budget = std::stod(next());
+  else if (arg == "--repeats")
+    options.repeats = std::stoi(next());
+  else if (arg == "--shapes")
+    options.shapes = parse_shapes(next());
+  else
+    return false;
+  return true;
+}
+
+// This machine's memory bandwidths, the roofline the kernels are compared with.
+struct Bandwidths {
+  double memcpy_gb_per_s = 0;
+  std::map<int, double> read_gb_per_s;  // by thread count
+  nlohmann::json info;  // {"bench": "bandwidth", ...}, for the caller to extend and print
+};
+
+inline Bandwidths measure_bandwidths(const std::vector<int>& thread_counts) {
+  Bandwidths result;
+  result.memcpy_gb_per_s = measure_memcpy_gb_per_s();
+  result.info = {{"bench", "bandwidth"},
+                 {"memcpy_gb_per_s", result.memcpy_gb_per_s},
+                 {"cpu", cpu::cpu_features_string()},
+                 {"detected_isa", cpu::isa_name(cpu::detect_isa())}};
+  for (int n_threads : thread_counts) {
+    ThreadPool pool(n_threads);
+    const double read = measure_read_gb_per_s(pool);
+    result.read_gb_per_s[n_threads] = read;
+    result.info["read_gb_per_s_" + std::to_string(n_threads) + "t"] = read;
+  }
+  return result;
 }
 
 // `n_copies` copies of the same bytes at distinct addresses (64-byte aligned).

@@ -125,11 +125,9 @@ double measure_peak_gop_per_s(const std::string&, const std::string&) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<int> thread_counts = {1, 2};
-  std::vector<int> row_counts = {1, 16, 64};
-  std::vector<Shape> shapes = {{4096, 4096}, {3072, 768}};
-  double budget = 0.15;
-  int repeats = 3;
+  SweepOptions sweep;
+  sweep.row_counts = {1, 16, 64};
+  sweep.shapes = {{4096, 4096}, {3072, 768}};
   std::vector<cpu::Isa> isas = cpu::supported_isas();
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -140,17 +138,9 @@ int main(int argc, char** argv) {
       }
       return argv[++i];
     };
-    if (arg == "--threads")
-      thread_counts = bench::parse_int_list(next());
-    else if (arg == "--rows")
-      row_counts = bench::parse_int_list(next());
-    else if (arg == "--seconds")
-      budget = std::stod(next());
-    else if (arg == "--repeats")
-      repeats = std::stoi(next());
-    else if (arg == "--shapes")
-      shapes = parse_shapes(next());
-    else if (arg == "--isa") {
+    if (parse_sweep_flag(arg, next, sweep)) {
+      continue;
+    } else if (arg == "--isa") {
       isas.clear();
       for (const std::string& name : split_list(next())) isas.push_back(cpu::parse_isa(name));
     } else {
@@ -161,20 +151,14 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  const std::vector<int>& thread_counts = sweep.thread_counts;
+  const std::vector<int>& row_counts = sweep.row_counts;
+  const double budget = sweep.budget;
+  const int repeats = sweep.repeats;
 
-  const double memcpy_bandwidth = measure_memcpy_gb_per_s();
-  std::vector<double> read_bandwidth(65, 0.0);  // by thread count
+  const Bandwidths bandwidths = measure_bandwidths(thread_counts);
   {
-    nlohmann::json info = {{"bench", "bandwidth"},
-                           {"memcpy_gb_per_s", memcpy_bandwidth},
-                           {"cpu", cpu::cpu_features_string()},
-                           {"detected_isa", cpu::isa_name(cpu::detect_isa())}};
-    for (int n_threads : thread_counts) {
-      ThreadPool pool(n_threads);
-      read_bandwidth[std::min(n_threads, 64)] = measure_read_gb_per_s(pool);
-      info["read_gb_per_s_" + std::to_string(n_threads) + "t"] =
-          read_bandwidth[std::min(n_threads, 64)];
-    }
+    nlohmann::json info = bandwidths.info;
     for (cpu::Isa isa : isas)
       for (const std::string mode : {"i8", "f32"}) {
         const std::string table = cpu::ternary_kernels(isa).name;
@@ -191,7 +175,7 @@ int main(int argc, char** argv) {
     return it->second;
   };
   std::mt19937_64 engine(1);
-  for (const Shape shape : shapes) {
+  for (const Shape shape : sweep.shapes) {
     std::vector<int8_t> codes(static_cast<size_t>(shape.n_out * shape.n_in));
     for (auto& c : codes) c = static_cast<int8_t>(static_cast<int>(engine() % 3) - 1);
     const int max_rows = *std::max_element(row_counts.begin(), row_counts.end());
@@ -223,10 +207,10 @@ int main(int argc, char** argv) {
           {"gop_per_s", ops / seconds / 1e9},
           {"weight_bytes", weight_bytes},
           {"weight_gb_per_s", weight_gb_per_s},
-          {"roofline_fraction", weight_gb_per_s / memcpy_bandwidth},
+          {"roofline_fraction", weight_gb_per_s / bandwidths.memcpy_gb_per_s},
           // against what this many threads can read (a tighter bound
           // than one memcpy when several cores share DRAM)
-          {"read_roofline_fraction", weight_gb_per_s / read_bandwidth[std::min(n_threads, 64)]},
+          {"read_roofline_fraction", weight_gb_per_s / bandwidths.read_gb_per_s.at(n_threads)},
           // against the cores' int8 multiply-add (i8) or FMA (f32) peak
           {"compute_fraction", peak > 0 ? ops / seconds / 1e9 / peak : 0.0}};
       std::printf("%s\n", result.dump().c_str());
