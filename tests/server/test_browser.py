@@ -96,6 +96,7 @@ def test_chat_streams_stops_and_resets_memory(browser, endless_server):
     max_tokens = element(By.ID, "max_tokens")
     max_tokens.clear()
     max_tokens.send_keys("5000000")
+    stop_at = element(By.ID, "stop").location
     element(By.ID, "input").send_keys("Hello <b>there</b>", Keys.ENTER)
 
     # The user's message is shown as text, and the reply streams in: it grows
@@ -105,6 +106,10 @@ def test_chat_streams_stops_and_resets_memory(browser, endless_server):
     first = wait.until(lambda d: d.execute_script(LAST_REPLY_JS))
     wait.until(lambda d: len(d.execute_script(LAST_REPLY_JS)) > len(first) + 20)
     assert element(By.ID, "stop").is_enabled() and not element(By.ID, "send").is_enabled()
+    # The streaming reply scrolls inside the log: the Stop button stays where it was.
+    for _ in range(5):
+        assert element(By.ID, "stop").location == stop_at
+        time.sleep(0.05)
 
     element(By.ID, "stop").click()
     wait.until(lambda d: element(By.ID, "status").text == "stopped")
