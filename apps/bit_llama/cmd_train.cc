@@ -70,6 +70,12 @@ void add_train_options(CLI::App& command, TrainOptions& o) {
   command.add_option("--keep-checkpoints", o.keep_checkpoints, "newest checkpoints to keep")
       ->capture_default_str();
   command.add_option("--threads,-t", o.threads, "CPU threads (0 = every core)");
+  command
+      .add_option("--device", o.device,
+                  "where the training math runs: cpu, or cuda (parameters, gradients and the "
+                  "optimizer on the GPU; same checkpoints)")
+      ->check(CLI::IsMember({"cpu", "cuda"}))
+      ->capture_default_str();
   command.add_option("--stop-at-step", o.stop_at_step,
                      "checkpoint and stop at this step (resume later with --load)");
 }

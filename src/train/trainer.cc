@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "backend/backend.h"
 #include "bit_ttt/error.h"
 #include "bit_ttt/tokenizer.h"
 #include "core/atomic_file.h"
@@ -21,6 +22,7 @@
 #include "train/evaluate.h"
 #include "train/forward_backward.h"
 #include "train/lr_schedule.h"
+#include "train/train_device.h"
 
 namespace bit_ttt {
 namespace {
@@ -84,7 +86,8 @@ std::string TrainOptions::to_json() const {
               {"seed", seed},
               {"save_interval", save_interval},
               {"val_interval", val_interval},
-              {"threads", threads}}
+              {"threads", threads},
+              {"device", device}}
       .dump();
 }
 
@@ -177,8 +180,8 @@ TrainResult train(const TrainOptions& options, const std::atomic<bool>* stop_req
       val_file.reset();
     }
   }
-  ModelParams grads = ModelParams::zeros(config);
-  auto workspace = make_train_workspace();
+  const std::unique_ptr<TrainDevice> device =
+      make_train_device(parse_device(options.device), params, optimizer);
   const LrSchedule schedule{options.lr, options.min_lr, options.warmup_steps, options.steps};
   const AdamWConfig adamw{0.9, 0.95, 1e-8, options.weight_decay};
   state.options_json = options.to_json();
@@ -193,7 +196,7 @@ TrainResult train(const TrainOptions& options, const std::atomic<bool>* stop_req
            activation_quant_name(config.activation_quant), " activations) on ", train_path.string(),
            " (", train_file.n_tokens(), " tokens), batch ", options.batch_size, "x",
            options.context_len, (options.grad_accum > 1 ? concat(" x", options.grad_accum) : ""),
-           ", ", default_thread_pool().n_threads(), " threads");
+           ", on ", device->description());
 
   TrainResult result;
   result.best_val_loss = state.best_val_loss;
@@ -209,6 +212,7 @@ TrainResult train(const TrainOptions& options, const std::atomic<bool>* stop_req
 
   auto save = [&](const char* why) {
     const auto path = checkpoint_path(options.output_dir, state.step);
+    device->sync_to_host();
     save_checkpoint(path, params, optimizer, state, tokenizer_json);
     prune_checkpoints(options.output_dir, options.keep_checkpoints);
     result.last_checkpoint = path;
@@ -226,7 +230,7 @@ TrainResult train(const TrainOptions& options, const std::atomic<bool>* stop_req
         save("--stop-at-step");
       break;
     }
-    std::fill(grads.values.begin(), grads.values.end(), 0.0f);
+    device->zero_grads();
     double step_loss = 0;
     for (int64_t micro = 0; micro < options.grad_accum; ++micro) {
       sampler.next(batch);
@@ -237,8 +241,8 @@ TrainResult train(const TrainOptions& options, const std::atomic<bool>* stop_req
         sequences[static_cast<size_t>(b * seq_len + options.context_len)] =
             batch.targets[static_cast<size_t>((b + 1) * options.context_len - 1)];
       }
-      step_loss += forward_backward(params, sequences, options.batch_size, seq_len, &grads,
-                                    *workspace, 1.0f / static_cast<float>(options.grad_accum));
+      step_loss += device->forward_backward(sequences, options.batch_size, seq_len,
+                                            1.0f / static_cast<float>(options.grad_accum));
     }
     step_loss /= static_cast<double>(options.grad_accum);
     if (!std::isfinite(step_loss))
@@ -247,12 +251,12 @@ TrainResult train(const TrainOptions& options, const std::atomic<bool>* stop_req
            result.last_checkpoint.empty() ? std::string("none from this run")
                                           : result.last_checkpoint.string(),
            "). Try a lower --lr or more --warmup-steps.");
-    const double grad_norm = clip_gradients(grads, options.grad_clip);
+    const double grad_norm = device->clip_gradients(options.grad_clip);
     if (!std::isfinite(grad_norm))
       fail("gradient norm became ", grad_norm, " at step ", state.step + 1,
            "; stopping without saving. Try a lower --lr.");
     const double lr = schedule.at(state.step);
-    adamw_step(params, grads, optimizer, adamw, lr);
+    device->adamw_step(adamw, lr);
     ++state.step;
     state.n_tokens_seen += tokens_per_step;
     log_tokens += tokens_per_step;
@@ -282,15 +286,18 @@ TrainResult train(const TrainOptions& options, const std::atomic<bool>* stop_req
       log_count = 0;
     }
     if (val_file && (state.step % options.val_interval == 0 || last)) {
-      const double val_loss = evaluate_loss(params, val_tokens, options.context_len,
-                                            options.batch_size, 0, *workspace)
-                                  .mean_loss;
+      const double val_loss =
+          evaluate_loss([&](std::span<const int32_t> tokens, int64_t rows,
+                            int64_t length) { return device->loss(tokens, rows, length); },
+                        val_tokens, options.context_len, options.batch_size, 0)
+              .mean_loss;
       record["val_loss"] = val_loss;
       std::fprintf(stderr, "step %6lld | val loss %.4f | val ppl %.2f\n",
                    static_cast<long long>(state.step), val_loss, std::exp(val_loss));
       if (std::isfinite(val_loss) &&
           (std::isnan(state.best_val_loss) || val_loss < state.best_val_loss)) {
         state.best_val_loss = val_loss;
+        device->sync_to_host();
         save_model_directory(options.output_dir / "best", params, tokenizer_json, state.step,
                              val_loss);
       }

@@ -44,6 +44,9 @@ struct TrainOptions {
   int64_t stop_at_step = 0;  // > 0: checkpoint and stop at this step (training in sessions)
   int keep_checkpoints = 3;
   int threads = 0;
+  // Where the step's math runs: "cpu" or "cuda" (parameters, gradients and the
+  // optimizer stay on the GPU; checkpoints are the same files).
+  std::string device = "cpu";
 
   std::string to_json() const;
 };

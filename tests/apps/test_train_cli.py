@@ -103,3 +103,15 @@ def test_train_rejects_mismatched_tokenizer(tmp_path, prepared):
     result = run_cli("train", "--data", prepared, "--tokenizer", tmp_path / "other.json",
                      "--output-dir", tmp_path / "run", *TRAIN_ARGS, check=False)
     assert result.returncode != 0 and b"fingerprint" in result.stderr
+
+
+def test_train_on_cuda_without_a_gpu_is_a_clear_error(tmp_path, prepared):
+    result = run_cli("train", "--data", prepared, "--output-dir", tmp_path / "run", *TRAIN_ARGS,
+                     "--device", "cuda", check=False)
+    if result.returncode == 0:
+        pytest.skip("this machine has a GPU (tests/cuda trains on it)")
+    assert b"cannot train on cuda" in result.stderr and b"--device cpu" in result.stderr
+    assert not (tmp_path / "run" / "checkpoints").exists()  # nothing half-written
+    bad = run_cli("train", "--data", prepared, "--output-dir", tmp_path / "run", *TRAIN_ARGS,
+                  "--device", "tpu", check=False)
+    assert bad.returncode != 0 and b"--device" in bad.stderr

@@ -10,51 +10,18 @@
 #include "bit_ttt/tokenizer.h"
 #include "core/atomic_file.h"
 #include "core/read_file.h"
-#include "data/prepare.h"
 #include "test_util.h"
 #include "train/checkpoint.h"
 #include "train/trainer.h"
+#include "train/trainer_test_util.h"
 
 namespace bit_ttt {
 namespace {
 
 using testing::expect_error;
+using testing::prepare_small_corpus;
+using testing::small_options;
 using testing::TempDir;
-
-// A small prepared corpus (byte-level tokenizer) in dir/data.
-void prepare_small_corpus(const TempDir& dir) {
-  std::ostringstream text;
-  for (int i = 0; i < 120; ++i)
-    text << "Story " << i << ": the cat sat on the mat and the dog ran to the " << (i % 7)
-         << " park.\n<|endoftext|>\n";
-  testing::write_file_bytes(dir / "corpus.txt", text.str());
-  write_file_atomically(dir / "tokenizer.json", byte_level_tokenizer_json({"<|endoftext|>"}));
-  data::PrepareOptions prepare;
-  prepare.inputs = {dir / "corpus.txt"};
-  prepare.tokenizer_path = dir / "tokenizer.json";
-  prepare.out_dir = dir / "data";
-  prepare.val_fraction = 0.1;
-  prepare.progress = ProgressBar::Style::none;
-  data::prepare_corpus(prepare);
-}
-
-TrainOptions small_options(const TempDir& dir, const std::string& run) {
-  TrainOptions o;
-  o.data = dir / "data";
-  o.output_dir = dir / run;
-  o.dim = 16;
-  o.layers = 2;
-  o.context_len = 16;
-  o.batch_size = 4;
-  o.steps = 12;
-  o.warmup_steps = 3;
-  o.lr = 3e-3;
-  o.save_interval = 5;
-  o.val_interval = 4;
-  o.val_batches = 2;
-  o.log_interval = 100;
-  return o;
-}
 
 std::vector<double> losses(const std::filesystem::path& metrics) {
   std::vector<double> result;
@@ -104,7 +71,8 @@ TEST_F(TrainerTest, StopFlagSavesAndCheckpointsAreUsableModels) {
   EXPECT_EQ(llama.generate("Story", options).n_prompt_tokens, 5);
   // Loss went down on this easy corpus.
   const auto trajectory = losses(dir_ / "run2" / "metrics.jsonl");
-  EXPECT_LT(trajectory.back(), trajectory.front() - 0.2) << trajectory.front() << " -> " << trajectory.back();
+  EXPECT_LT(trajectory.back(), trajectory.front() - 0.2)
+      << trajectory.front() << " -> " << trajectory.back();
 }
 
 TEST_F(TrainerTest, BadCheckpointIsAnErrorNeverAFreshStart) {
@@ -113,7 +81,8 @@ TEST_F(TrainerTest, BadCheckpointIsAnErrorNeverAFreshStart) {
   train(first);
   const auto checkpoint = resolve_checkpoint(dir_ / "run");
   auto weights = testing::read_file_bytes(checkpoint / "optimizer.safetensors");
-  testing::write_file_bytes(checkpoint / "optimizer.safetensors", weights.substr(0, weights.size() / 2));
+  testing::write_file_bytes(checkpoint / "optimizer.safetensors",
+                            weights.substr(0, weights.size() / 2));
   TrainOptions resume = small_options(dir_, "run");
   resume.load = dir_ / "run";
   expect_error([&] { train(resume); }, {"optimizer.safetensors"});
