@@ -1,11 +1,14 @@
 // Training-step throughput: forward_backward over a batch of random tokens on a
 // random-weight model, printed as one JSON line per thread count.
 //   bench_train_step [--config FILE] [--threads 1,2] [--batch 16] [--seq-len 128]
-//                    [--steps 3] [--mode none|int8] [--phases]
+//                    [--steps 3] [--mode none|int8] [--phases] [--device cpu|cuda]
 // Default config: the seed default (V 16384, D 256, 8 layers, I 1024, d 64).
 // FLOPs are counted as 6 × (matmul parameters) per token (forward 2, backward 4),
 // against the 2-core machine's ~230 GFLOP/s float peak. --phases adds the time of
 // each phase of the step (per-op timers; no perf on this machine).
+// --device cuda adds one line for the GPU (TrainDevice: forward/backward, gradient
+// norm and AdamW on the device, timed over all steps since the GPU runs ahead of
+// the host), after the CPU lines of the same run.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -20,6 +23,7 @@
 #include "train/blas_core.h"
 #include "train/forward_backward.h"
 #include "train/params.h"
+#include "train/train_device.h"
 
 namespace {
 
@@ -35,6 +39,7 @@ int main(int argc, char** argv) {
   int64_t batch = 16, seq_len = 128;
   int steps = 3;
   bool phases = false;
+  std::string device = "cpu";
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     auto next = [&]() -> std::string {
@@ -58,10 +63,13 @@ int main(int argc, char** argv) {
       mode = next();
     else if (arg == "--phases")
       phases = true;
+    else if (arg == "--device")
+      device = next();
     else {
-      std::fprintf(stderr,
-                   "usage: bench_train_step [--config FILE] [--threads 1,2] [--batch 16] "
-                   "[--seq-len 128] [--steps 3] [--mode none|int8] [--phases]\n");
+      std::fprintf(
+          stderr,
+          "usage: bench_train_step [--config FILE] [--threads 1,2] [--batch 16] "
+          "[--seq-len 128] [--steps 3] [--mode none|int8] [--phases] [--device cpu|cuda]\n");
       return 2;
     }
   }
@@ -110,6 +118,7 @@ int main(int argc, char** argv) {
     const double gflops = tokens_per_s * flops_per_token / 1e9;
     nlohmann::ordered_json line = {
         {"bench", "train_step"},
+        {"device", "cpu"},
         {"tokens_per_s", std::round(tokens_per_s * 10) / 10},
         {"threads", threads},
         {"gflops_per_s", std::round(gflops * 10) / 10},
@@ -130,6 +139,44 @@ int main(int argc, char** argv) {
     }
     std::printf("%s\n", line.dump().c_str());
     std::fflush(stdout);
+  }
+  if (device != "cuda") return 0;
+
+  try {
+    AdamWState optimizer = make_adamw_state(params);
+    auto gpu = make_train_device(Device::cuda, params, optimizer);
+    const AdamWConfig adamw{0.9, 0.95, 1e-8, 0.1};
+    auto train_step = [&] {
+      gpu->zero_grads();
+      const double step_loss = gpu->forward_backward(tokens, batch, seq_len, 1.0f);
+      gpu->clip_gradients(1.0);  // waits for the forward/backward
+      gpu->adamw_step(adamw, 1e-4);
+      return step_loss;
+    };
+    train_step();              // warm-up, sizing
+    gpu->clip_gradients(0.0);  // waits for the optimizer
+    const auto start = Clock::now();
+    double loss = 0;
+    for (int step = 0; step < steps; ++step) loss = train_step();
+    gpu->clip_gradients(0.0);
+    const double seconds = std::chrono::duration<double>(Clock::now() - start).count() / steps;
+    const double tokens_per_s = static_cast<double>(batch * seq_len) / seconds;
+    nlohmann::ordered_json line = {
+        {"bench", "train_step"},
+        {"device", gpu->description()},
+        {"tokens_per_s", std::round(tokens_per_s * 10) / 10},
+        {"gflops_per_s", std::round(tokens_per_s * flops_per_token / 1e8) / 10},
+        {"step_s_mean", seconds},
+        {"includes_optimizer", true},
+        {"batch", batch},
+        {"seq_len", seq_len},
+        {"mode", mode},
+        {"model", config.shape_string()},
+        {"loss", loss}};
+    std::printf("%s\n", line.dump().c_str());
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "error: %s\n", error.what());
+    return 1;
   }
   return 0;
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The GPU checks, for a machine with an NVIDIA GPU: the CPU == CUDA parity suite,
-# then decode/prefill benchmarks on the GPU beside the CPU and a hybrid plan under
-# a small memory budget. JSON lines go to $OUT_DIR/gpu-bench.jsonl.
+# The GPU checks, for a machine with an NVIDIA GPU: the CPU == CUDA parity suite
+# (inference and training), decode/prefill benchmarks on the GPU beside the CPU,
+# a hybrid plan under a small memory budget, and training steps on the GPU beside
+# the CPU. JSON lines go to $OUT_DIR/gpu-bench.jsonl and gpu-train.jsonl.
 #   BIN_DIR   where test_cuda and bit_llama are (default: build/bin)
 #   OUT_DIR   where results go (default: build/gpu-check)
 #   QUICK=1   the seed default only (skip the ~137M config)
@@ -41,4 +42,19 @@ big=137m
 [ "${QUICK:-0}" != 1 ] || big=seed-default
 bench "hybrid plan" --config "$big" --activation-quant int8 --head f16 --device cuda --n-gpu-layers auto \
   --gpu-mem-limit "${HYBRID_LIMIT:-200M}" --threads "$threads" --decode-tokens 128 --repeats 2
+
+# Training steps (forward/backward + AdamW): CPU lines, then the GPU line, per run.
+train_bench() {  # train_bench <label> <args...>
+  local label="$1"
+  shift
+  echo "== train bench $label"
+  timeout "${BENCH_TIMEOUT:-150}" "$bin/bench_train_step" "$@" --device cuda \
+    >>"$out/gpu-train.jsonl" || echo "== train bench $label failed or timed out"
+}
+for quant in none int8; do
+  train_bench "seed-default $quant" --mode "$quant" --threads "$threads" --batch 16 --seq-len 128
+done
+[ "${QUICK:-0}" = 1 ] ||
+  train_bench "137m int8" --config "$root/configs/137m.json" --mode int8 --threads "$threads" \
+    --batch 8 --seq-len 128 --steps 2
 echo "== done: $out"

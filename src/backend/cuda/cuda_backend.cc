@@ -12,42 +12,14 @@
 #include <mutex>
 
 #include "backend/cuda/cuda_backend.h"
+#include "backend/cuda/cuda_util.h"
 #include "bit_ttt/error.h"
 #include "kernels/cuda/cuda_kernels.h"
 
 namespace bit_ttt::cuda {
 namespace {
 
-constexpr double kMiB = 1024.0 * 1024.0;
-
-void check(cudaError_t status, const char* what) {
-  if (status != cudaSuccess)
-    fail("CUDA error in ", what, ": ", cudaGetErrorName(status), " (", cudaGetErrorString(status),
-         ")");
-}
-
-void check_cublas(cublasStatus_t status, const char* what) {
-  if (status != CUBLAS_STATUS_SUCCESS)
-    fail("cuBLAS error in ", what, ": ", cublasGetStatusName(status), " (",
-         cublasGetStatusString(status), ")");
-}
-
-// Device memory owned by a shared_ptr; out of memory says what was asked and
-// what was free.
-std::shared_ptr<void> allocate(size_t n_bytes, const char* what) {
-  void* pointer = nullptr;
-  const cudaError_t status = cudaMalloc(&pointer, std::max<size_t>(n_bytes, 1));
-  if (status == cudaErrorMemoryAllocation) {
-    cudaGetLastError();  // clear the sticky-free error state
-    size_t free_bytes = 0, total_bytes = 0;
-    cudaMemGetInfo(&free_bytes, &total_bytes);
-    fail("out of GPU memory allocating ", what, ": needed ", n_bytes / kMiB, " MiB, ",
-         free_bytes / kMiB, " MiB free of ", total_bytes / kMiB,
-         " MiB (put fewer blocks on the GPU: --n-gpu-layers N or auto)");
-  }
-  check(status, "cudaMalloc");
-  return std::shared_ptr<void>(pointer, [](void* p) { cudaFree(p); });
-}
+constexpr const char* kFewerLayersHint = "put fewer blocks on the GPU: --n-gpu-layers N or auto";
 
 int dense_kernel_dtype(DenseDType dtype) {
   switch (dtype) {
@@ -83,7 +55,7 @@ struct Scratch {
     const size_t need = count * sizeof(T);
     if (need > n_bytes) {
       memory.reset();
-      memory = allocate(need, what);
+      memory = allocate(need, what, kFewerLayersHint);
       n_bytes = need;
       epoch.fetch_add(1);
     }
@@ -119,7 +91,7 @@ class CudaBackend final : public Backend {
 
   Tensor empty(DType dtype, std::vector<int64_t> shape) override {
     Tensor shaped(dtype, shape, Device::cuda, nullptr, nullptr);
-    std::shared_ptr<void> memory = allocate(shaped.n_bytes(), "a tensor");
+    std::shared_ptr<void> memory = allocate(shaped.n_bytes(), "a tensor", kFewerLayersHint);
     std::lock_guard lock(mutex_);
     check(cudaMemsetAsync(memory.get(), 0, shaped.n_bytes(), stream_), "cudaMemsetAsync");
     return Tensor(dtype, std::move(shape), Device::cuda, memory.get(), memory);
@@ -164,7 +136,7 @@ class CudaBackend final : public Backend {
       source = repacked.view();
     }
     const size_t n_bytes = static_cast<size_t>(source.n_out * source.row_stride_bytes);
-    std::shared_ptr<void> memory = allocate(n_bytes, "ternary weights");
+    std::shared_ptr<void> memory = allocate(n_bytes, "ternary weights", kFewerLayersHint);
     copy_bytes(memory.get(), source.data, n_bytes, cudaMemcpyHostToDevice);
     TernaryMatrixView view = source;
     view.data = static_cast<const uint8_t*>(memory.get());
@@ -183,7 +155,8 @@ class CudaBackend final : public Backend {
     const size_t scale_bytes =
         host.dtype == DenseDType::i8_row ? static_cast<size_t>(host.n_out) * sizeof(float) : 0;
     const size_t scale_offset = (data_bytes + 255) / 256 * 256;
-    std::shared_ptr<void> memory = allocate(scale_offset + scale_bytes, "a dense matrix");
+    std::shared_ptr<void> memory =
+        allocate(scale_offset + scale_bytes, "a dense matrix", kFewerLayersHint);
     std::byte* base = static_cast<std::byte*>(memory.get());
     copy_bytes(base, host.data, data_bytes, cudaMemcpyHostToDevice);
     DenseMatrixView view = host;
