@@ -63,17 +63,33 @@ inline dim3 gemv_grid(int64_t n_out, int64_t rows) {
 }
 
 // Sum / max over a block of up to 1024 threads; every thread gets the result.
-// `shared` holds kWarp values.
+// `shared` holds kWarp values; `identity` fills the lanes past the block's warps
+// (0 for a sum or a max of values ≥ 0, −inf for a max of any values).
 template <typename T, typename Op>
-__device__ __forceinline__ T block_reduce(T v, T* shared, Op warp_op) {
+__device__ __forceinline__ T block_reduce(T v, T* shared, Op warp_op, T identity = T(0)) {
   const int lane = threadIdx.x % kWarp, warp = threadIdx.x / kWarp;
   const int n_warps = (blockDim.x + kWarp - 1) / kWarp;
   v = warp_op(v);
   __syncthreads();  // `shared` may still be read by a previous reduction
   if (lane == 0) shared[warp] = v;
   __syncthreads();
-  v = lane < n_warps ? shared[lane] : T(0);
+  v = lane < n_warps ? shared[lane] : identity;
   return warp_op(v);
+}
+
+// The int8 activation quantizer of ref::int8_quantize_row, shared by the inference
+// and training kernels. γ = max(max|x|, 1e-5) of a row (one block per row; every
+// thread gets it) and a value's code clamp(rint(x·127/γ), −128, 127), each
+// operation rounded on its own as the CPU does (no FMA contraction).
+__device__ __forceinline__ float row_int8_gamma(const float* x, int64_t cols, float* shared) {
+  float max_abs = 0.0f;
+  for (int64_t i = threadIdx.x; i < cols; i += blockDim.x) max_abs = fmaxf(max_abs, fabsf(x[i]));
+  max_abs = block_reduce(max_abs, shared, [](float v) { return warp_max(v); });
+  return fmaxf(max_abs, 1e-5f);
+}
+__device__ __forceinline__ float int8_code(float x, float gamma) {
+  const float scaled = rintf(__fdiv_rn(__fmul_rn(x, 127.0f), gamma));
+  return fminf(fmaxf(scaled, -128.0f), 127.0f);
 }
 
 }  // namespace bit_ttt::cuda

@@ -13,18 +13,13 @@ __global__ void quantize_rows_kernel(const float* x, int64_t cols, int64_t padde
   __shared__ int shared_sum[kWarp];
   const int64_t row = blockIdx.x;
   const float* in = x + row * cols;
-  float max_abs = 0.0f;
-  for (int64_t i = threadIdx.x; i < cols; i += blockDim.x) max_abs = fmaxf(max_abs, fabsf(in[i]));
-  max_abs = block_reduce(max_abs, shared_max, [](float v) { return warp_max(v); });
-  const float gamma = fmaxf(max_abs, 1e-5f);
+  const float gamma = row_int8_gamma(in, cols, shared_max);
   int8_t* out = xq + row * padded_cols;
   int sum = 0;
   for (int64_t i = threadIdx.x; i < padded_cols; i += blockDim.x) {
     int q = 0;
     if (i < cols) {
-      // The CPU's x·127/γ, rounded once per operation (no FMA contraction).
-      const float scaled = rintf(__fdiv_rn(__fmul_rn(in[i], 127.0f), gamma));
-      q = static_cast<int>(fminf(fmaxf(scaled, -128.0f), 127.0f));
+      q = static_cast<int>(int8_code(in[i], gamma));
     }
     out[i] = static_cast<int8_t>(q);
     sum += q;

@@ -45,17 +45,10 @@ __device__ __forceinline__ double block_sum(double v, double* shared) {
   return block_reduce(v, shared, [](double x) { return warp_sum_double(x); });
 }
 
-// Block max of values that may all be negative: cuda_common's block_reduce pads the
-// missing warps with 0, so the max gets its own padding (−inf).
+// Block max of values that may all be negative (lanes past the warps hold −inf).
 __device__ __forceinline__ float block_max(float v, float* shared) {
-  const int lane = threadIdx.x % kWarp, warp = threadIdx.x / kWarp;
-  const int n_warps = (blockDim.x + kWarp - 1) / kWarp;
-  v = warp_max(v);
-  __syncthreads();  // `shared` may still be read by a previous reduction
-  if (lane == 0) shared[warp] = v;
-  __syncthreads();
-  v = lane < n_warps ? shared[lane] : -INFINITY;
-  return warp_max(v);
+  return block_reduce(
+      v, shared, [](float x) { return warp_max(x); }, -INFINITY);
 }
 
 // ---- Quantizers.
@@ -89,18 +82,13 @@ __global__ void int8_quantize_kernel(float* x_tilde, float* xq, float* gamma, co
   __shared__ float shared[kWarp];
   const int64_t row = blockIdx.x;
   const float* x = in + row * cols;
-  float max_abs = 0.0f;
-  for (int64_t i = threadIdx.x; i < cols; i += blockDim.x) max_abs = fmaxf(max_abs, fabsf(x[i]));
-  // max|x| ≥ 0, so block_reduce's zero padding is harmless here.
-  max_abs = block_reduce(max_abs, shared, [](float v) { return warp_max(v); });
-  const float g = fmaxf(max_abs, 1e-5f);
+  const float g = row_int8_gamma(x, cols, shared);
   if (threadIdx.x == 0) gamma[row] = g;
   float* q_row = xq + row * cols;
   float* t_row = x_tilde + row * cols;  // may alias x: each element is read, then written
   for (int64_t i = threadIdx.x; i < cols; i += blockDim.x) {
     // The CPU's x·127/γ and q·γ/127, each operation rounded on its own.
-    const float scaled = rintf(__fdiv_rn(__fmul_rn(x[i], 127.0f), g));
-    const float q = fminf(fmaxf(scaled, -128.0f), 127.0f);
+    const float q = int8_code(x[i], g);
     q_row[i] = q;
     t_row[i] = __fdiv_rn(__fmul_rn(q, g), 127.0f);
   }
