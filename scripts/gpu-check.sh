@@ -6,10 +6,13 @@
 #   BIN_DIR   where test_cuda and bit_llama are (default: build/bin)
 #   OUT_DIR   where results go (default: build/gpu-check)
 #   QUICK=1   the seed default only (skip the ~137M config)
+#   CONFIG_DIR  where 137m.json is (default: configs/)
+# scripts/pack-gpu-check.sh packs all of it for a machine without the build tools.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bin="${BIN_DIR:-$root/build/bin}"
 out="${OUT_DIR:-$root/build/gpu-check}"
+configs="${CONFIG_DIR:-$root/configs}"
 mkdir -p "$out"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true
 
@@ -55,6 +58,6 @@ for quant in none int8; do
   train_bench "seed-default $quant" --mode "$quant" --threads "$threads" --batch 16 --seq-len 128
 done
 [ "${QUICK:-0}" = 1 ] ||
-  train_bench "137m int8" --config "$root/configs/137m.json" --mode int8 --threads "$threads" \
+  train_bench "137m int8" --config "$configs/137m.json" --mode int8 --threads "$threads" \
     --batch 8 --seq-len 128 --steps 2
 echo "== done: $out"
