@@ -37,7 +37,8 @@ def train(
     Options (defaults as the CLI): data, val_data, tokenizer, output_dir, load, dim,
     layers, inner_lr, activation_quant, context_len, batch_size, grad_accum, steps,
     lr, min_lr, warmup_steps, weight_decay, grad_clip, seed, save_interval,
-    val_interval, val_batches, log_interval, keep_checkpoints, threads, stop_at_step.
+    val_interval, val_batches, log_interval, keep_checkpoints, threads, stop_at_step,
+    device ("cpu" or "cuda": parameters, gradients and AdamW on the GPU).
     A ``TrainOptions`` may be passed as ``options=``.
 
     ``callback(record)`` is called on this thread for every training step with the

@@ -185,6 +185,8 @@ from keyword arguments.
       .def_readwrite("stop_at_step", &TrainOptions::stop_at_step)
       .def_readwrite("keep_checkpoints", &TrainOptions::keep_checkpoints)
       .def_readwrite("threads", &TrainOptions::threads)
+      .def_readwrite("device", &TrainOptions::device,
+                     "where the training math runs: 'cpu' or 'cuda' (same checkpoints)")
       .def("to_json", &TrainOptions::to_json)
       .def("__repr__",
            [](const TrainOptions& self) { return "TrainOptions(" + self.to_json() + ")"; });

@@ -67,3 +67,13 @@ def test_train_bad_options(tmp_path):
     options = bit_ttt.TrainOptions()
     assert options.context_len == 128 and options.lr == pytest.approx(3e-4)
     assert "context_len" in options.to_json()
+
+
+def test_train_on_cuda_without_a_gpu_is_a_clear_error(tmp_path, corpus, session_model):
+    if bit_ttt.device_available("cuda"):
+        pytest.skip("this machine has a GPU (tests/cuda trains on it)")
+    bit_ttt.prepare(corpus, session_model / "tokenizer.json", tmp_path / "data")
+    with pytest.raises(bit_ttt.Error, match="cannot train on cuda"):
+        bit_ttt.train(tmp_path / "data", output_dir=tmp_path / "run", dim=32, layers=1,
+                      context_len=16, batch_size=2, steps=2, device="cuda")
+    assert not (tmp_path / "run").exists()
