@@ -63,6 +63,9 @@ struct CudaPassOps {
   void grow(DeviceArray<U>& array, int64_t n) {
     grow_array(array, n, "training activations");
   }
+  // The int8 buffers of the pass are the CPU quantizers' scratch; the kernels
+  // write their codes as float and need none.
+  void grow(DeviceArray<int8_t>&, int64_t) {}
   const int32_t* ids(std::span<const int32_t> host, DeviceArray<int32_t>& array) {
     grow(array, static_cast<int64_t>(host.size()));
     check(cudaMemcpyAsync(array.data(), host.data(), host.size_bytes(), cudaMemcpyHostToDevice,
