@@ -131,23 +131,16 @@ int main(int argc, char** argv) {
                 }
               });
               const double ops = 2.0 * shape.n_out * shape.n_in * n_rows;
-              const double weight_gb_per_s = weight_bytes / seconds / 1e9;
-              nlohmann::json result = {
-                  {"bench", "dense_gemm"},
-                  {"table", table->name},
-                  {"dtype", dense_dtype_name(dtype)},
-                  {"n_out", shape.n_out},
-                  {"n_in", shape.n_in},
-                  {"rows", n_rows},
-                  {"threads", n_threads},
-                  {"cache", cold ? "cold" : "hot"},
-                  {"us_per_call", seconds * 1e6},
-                  {"gflop_per_s", ops / seconds / 1e9},
-                  {"weight_bytes", weight_bytes},
-                  {"weight_gb_per_s", weight_gb_per_s},
-                  {"roofline_fraction", weight_gb_per_s / bandwidths.memcpy_gb_per_s},
-                  {"read_roofline_fraction",
-                   weight_gb_per_s / bandwidths.read_gb_per_s.at(n_threads)}};
+              nlohmann::json result = {{"bench", "dense_gemm"},
+                                       {"table", table->name},
+                                       {"dtype", dense_dtype_name(dtype)},
+                                       {"n_out", shape.n_out},
+                                       {"n_in", shape.n_in},
+                                       {"rows", n_rows},
+                                       {"threads", n_threads},
+                                       {"cache", cold ? "cold" : "hot"},
+                                       {"gflop_per_s", ops / seconds / 1e9}};
+              bandwidths.add_roofline(result, weight_bytes, seconds, n_threads);
               std::printf("%s\n", result.dump().c_str());
               std::fflush(stdout);
             }

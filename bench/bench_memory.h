@@ -118,6 +118,21 @@ struct Bandwidths {
   double memcpy_gb_per_s = 0;
   std::map<int, double> read_gb_per_s;  // by thread count
   nlohmann::json info;  // {"bench": "bandwidth", ...}, for the caller to extend and print
+
+  // Adds the timing and roofline fields of one kernel call that read
+  // `weight_bytes` in `seconds` on `n_threads` threads: us_per_call, weight_bytes,
+  // weight_gb_per_s, roofline_fraction (of one memcpy) and read_roofline_fraction
+  // (of what this many threads can read: a tighter bound when several cores share
+  // DRAM).
+  void add_roofline(nlohmann::json& result, double weight_bytes, double seconds,
+                    int n_threads) const {
+    const double weight_gb_per_s = weight_bytes / seconds / 1e9;
+    result["us_per_call"] = seconds * 1e6;
+    result["weight_bytes"] = weight_bytes;
+    result["weight_gb_per_s"] = weight_gb_per_s;
+    result["roofline_fraction"] = weight_gb_per_s / memcpy_gb_per_s;
+    result["read_roofline_fraction"] = weight_gb_per_s / read_gb_per_s.at(n_threads);
+  }
 };
 
 inline Bandwidths measure_bandwidths(const std::vector<int>& thread_counts) {

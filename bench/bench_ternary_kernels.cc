@@ -192,27 +192,19 @@ int main(int argc, char** argv) {
                       int n_rows, int n_threads, bool cold, double seconds, double weight_bytes) {
       const double ops = 2.0 * shape.n_out * shape.n_in * n_rows;
       const double peak = n_threads * measure_peak_cached(isa, mode);
-      const double weight_gb_per_s = weight_bytes / seconds / 1e9;
-      nlohmann::json result = {
-          {"bench", "ternary_gemm"},
-          {"isa", isa},
-          {"format", format},
-          {"mode", mode},
-          {"n_out", shape.n_out},
-          {"n_in", shape.n_in},
-          {"rows", n_rows},
-          {"threads", n_threads},
-          {"cache", cold ? "cold" : "hot"},
-          {"us_per_call", seconds * 1e6},
-          {"gop_per_s", ops / seconds / 1e9},
-          {"weight_bytes", weight_bytes},
-          {"weight_gb_per_s", weight_gb_per_s},
-          {"roofline_fraction", weight_gb_per_s / bandwidths.memcpy_gb_per_s},
-          // against what this many threads can read (a tighter bound
-          // than one memcpy when several cores share DRAM)
-          {"read_roofline_fraction", weight_gb_per_s / bandwidths.read_gb_per_s.at(n_threads)},
-          // against the cores' int8 multiply-add (i8) or FMA (f32) peak
-          {"compute_fraction", peak > 0 ? ops / seconds / 1e9 / peak : 0.0}};
+      nlohmann::json result = {{"bench", "ternary_gemm"},
+                               {"isa", isa},
+                               {"format", format},
+                               {"mode", mode},
+                               {"n_out", shape.n_out},
+                               {"n_in", shape.n_in},
+                               {"rows", n_rows},
+                               {"threads", n_threads},
+                               {"cache", cold ? "cold" : "hot"},
+                               {"gop_per_s", ops / seconds / 1e9},
+                               // against the cores' int8 multiply-add (i8) or FMA (f32) peak
+                               {"compute_fraction", peak > 0 ? ops / seconds / 1e9 / peak : 0.0}};
+      bandwidths.add_roofline(result, weight_bytes, seconds, n_threads);
       std::printf("%s\n", result.dump().c_str());
       std::fflush(stdout);
     };
