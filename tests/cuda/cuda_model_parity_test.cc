@@ -14,21 +14,8 @@ namespace bit_ttt {
 using testing::TempDir;
 namespace {
 
+using testing::parity_config;
 using testing::relative_error;
-
-// Shapes that exercise the kernels' edges: D not a multiple of 256, d > 32 lanes.
-BitLlamaConfig parity_config(ActivationQuant mode) {
-  BitLlamaConfig config;
-  config.vocab_size = 300;
-  config.hidden_dim = 96;
-  config.num_layers = 3;
-  config.intermediate_dim = 160;
-  config.ttt_dim = 40;
-  config.inner_lr = 0.5f;
-  config.activation_quant = mode;
-  config.finalize();
-  return config;
-}
 
 std::vector<int32_t> tokens(int64_t n, int64_t vocab) {
   std::vector<int32_t> ids;

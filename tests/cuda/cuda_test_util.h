@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "backend/backend.h"
+#include "bit_ttt/config.h"
 
 // Skips the test, with the reason, where CUDA cannot run (no GPU, no driver,
 // a build without the CUDA backend).
@@ -19,6 +20,22 @@
   } while (0)
 
 namespace bit_ttt::testing {
+
+// The model of the whole-model parity tests (inference and training): shapes that
+// exercise the kernels' edges (D not a multiple of 256, d = 40 > 32 lanes and not a
+// multiple of the warp, V = 300 not a multiple of a block).
+inline BitLlamaConfig parity_config(ActivationQuant mode) {
+  BitLlamaConfig config;
+  config.vocab_size = 300;
+  config.hidden_dim = 96;
+  config.num_layers = 3;
+  config.intermediate_dim = 160;
+  config.ttt_dim = 40;
+  config.inner_lr = 0.5f;
+  config.activation_quant = mode;
+  config.finalize();
+  return config;
+}
 
 // max |got − want| / max |want| (infinity when `got` is not finite).
 inline double relative_error(const std::vector<float>& got, const std::vector<float>& want) {

@@ -16,22 +16,8 @@
 namespace bit_ttt {
 namespace {
 
+using testing::parity_config;
 using testing::relative_error;
-
-// A model wide enough for every kernel's block shapes to matter (d = 40 is not a
-// multiple of the warp, V = 300 not of the block).
-BitLlamaConfig small_config(ActivationQuant mode) {
-  BitLlamaConfig config;
-  config.vocab_size = 300;
-  config.hidden_dim = 64;
-  config.num_layers = 2;
-  config.intermediate_dim = 96;
-  config.ttt_dim = 40;
-  config.inner_lr = 0.3f;
-  config.activation_quant = mode;
-  config.finalize();
-  return config;
-}
 
 ModelParams random_params(const BitLlamaConfig& config, uint64_t seed) {
   ModelParams params = ModelParams::zeros(config);
@@ -50,7 +36,7 @@ TEST(CudaTrain, LossGradientsAndStepsMatchTheCpu) {
   for (auto [mode, grad_tolerance] :
        {std::pair{ActivationQuant::none, 1e-4}, std::pair{ActivationQuant::int8, 2e-2}}) {
     SCOPED_TRACE(activation_quant_name(mode));
-    ModelParams cpu_params = random_params(small_config(mode), 7);
+    ModelParams cpu_params = random_params(parity_config(mode), 7);
     ModelParams gpu_params = cpu_params;
     AdamWState cpu_optimizer = make_adamw_state(cpu_params);
     AdamWState gpu_optimizer = make_adamw_state(gpu_params);
