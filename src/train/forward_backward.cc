@@ -44,6 +44,11 @@ void find_offsets(const ModelParams& layout, std::vector<LayerOffsets>& layers) 
   }
 }
 
+void check_training_sequence_length(int64_t seq_len) {
+  if (seq_len < 2)
+    fail("training needs sequences of at least 2 tokens (a token and its target), got ", seq_len);
+}
+
 void check_pass_arguments(const ModelParams& layout, size_t n_values,
                           std::span<const int32_t> tokens, int64_t batch, int64_t seq_len,
                           size_t n_grads, size_t n_logits) {
@@ -238,8 +243,7 @@ template double forward_backward_generic<double>(const ModelParams&, std::span<c
 double forward_backward(const ModelParams& params, std::span<const int32_t> tokens, int64_t batch,
                         int64_t seq_len, ModelParams* grads, TrainWorkspace& workspace,
                         float grad_scale) {
-  if (seq_len < 2)
-    fail("training needs sequences of at least 2 tokens (a token and its target), got ", seq_len);
+  train::check_training_sequence_length(seq_len);
   std::span<float> grad_values;
   if (grads != nullptr) {
     if (!grads->config.same_shape(params.config) || grads->values.size() != params.values.size())

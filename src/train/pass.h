@@ -99,6 +99,10 @@ struct LayerOffsets {
 // by name suffix (no strings built, so a step allocates nothing once sized).
 void find_offsets(const ModelParams& layout, std::vector<LayerOffsets>& layers);
 
+// The trainer's passes (forward_backward, a TrainDevice) need a target per
+// sequence: fails unless seq_len >= 2.
+void check_training_sequence_length(int64_t seq_len);
+
 // Checks a pass's arguments against the model; fails with a message naming the
 // mismatch. n_values / n_grads / n_logits are the buffers' sizes (0: absent).
 void check_pass_arguments(const ModelParams& layout, size_t n_values,

@@ -20,7 +20,6 @@
 #include "train/adamw.h"
 #include "train/checkpoint.h"
 #include "train/evaluate.h"
-#include "train/forward_backward.h"
 #include "train/lr_schedule.h"
 #include "train/train_device.h"
 

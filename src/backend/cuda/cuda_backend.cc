@@ -70,11 +70,7 @@ constexpr int64_t kCublasMinRows = 16;
 class CudaBackend final : public Backend {
  public:
   CudaBackend() {
-    check(cudaSetDevice(0), "cudaSetDevice");
-    cudaDeviceProp properties{};
-    check(cudaGetDeviceProperties(&properties, 0), "cudaGetDeviceProperties");
-    description_ = concat("cuda (", properties.name, ", sm_", properties.major, properties.minor,
-                          ", ", properties.totalGlobalMem / (kMiB * 1024.0), " GiB)");
+    description_ = use_first_gpu();
     check(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "cudaStreamCreate");
     check_cublas(cublasCreate(&cublas_), "cublasCreate");
     check_cublas(cublasSetStream(cublas_, stream_), "cublasSetStream");

@@ -18,6 +18,14 @@ void check_cublas(cublasStatus_t status, const char* what) {
          cublasGetStatusString(status), ")");
 }
 
+std::string use_first_gpu() {
+  check(cudaSetDevice(0), "cudaSetDevice");
+  cudaDeviceProp properties{};
+  check(cudaGetDeviceProperties(&properties, 0), "cudaGetDeviceProperties");
+  return concat("cuda (", properties.name, ", sm_", properties.major, properties.minor, ", ",
+                properties.totalGlobalMem / (kMiB * 1024.0), " GiB)");
+}
+
 std::shared_ptr<void> allocate(size_t n_bytes, const char* what, const char* hint) {
   void* pointer = nullptr;
   const cudaError_t status = cudaMalloc(&pointer, std::max<size_t>(n_bytes, 1));

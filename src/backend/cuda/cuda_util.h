@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <string>
 
 namespace bit_ttt::cuda {
 
@@ -15,6 +16,9 @@ inline constexpr double kMiB = 1024.0 * 1024.0;
 // Fails with the CUDA (cuBLAS) error's name and text and `what` was being done.
 void check(cudaError_t status, const char* what);
 void check_cublas(cublasStatus_t status, const char* what);
+
+// Makes GPU 0 current and returns "cuda (<name>, sm_XY, N GiB)".
+std::string use_first_gpu();
 
 // Device memory owned by a shared_ptr. Out of memory fails saying what was asked,
 // what was free of the total, and `hint` (what the user can do about it).

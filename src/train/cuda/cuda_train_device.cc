@@ -205,8 +205,8 @@ struct CudaPassOps {
   void copy_to_host(float* host, const float* values, int64_t n) {
     check(cudaMemcpyAsync(host, values, sizeof(float) * static_cast<size_t>(n),
                           cudaMemcpyDeviceToHost, stream),
-          "copying logits from the GPU");
-    check(cudaStreamSynchronize(stream), "the training forward");
+          "copying results of the training pass from the GPU");
+    check(cudaStreamSynchronize(stream), "the training pass");
   }
   // In row order in double on the host, as the CPU policy sums.
   double sum(const float* values, int64_t n) {
@@ -225,11 +225,7 @@ class CudaTrainDevice final : public TrainDevice {
     if (params.config.ttt_dim > kMaxTttDim)
       fail("training on cuda supports ttt_dim up to ", kMaxTttDim, ", the model has ",
            params.config.ttt_dim, " (use --device cpu)");
-    check(cudaSetDevice(0), "cudaSetDevice");
-    cudaDeviceProp properties{};
-    check(cudaGetDeviceProperties(&properties, 0), "cudaGetDeviceProperties");
-    description_ =
-        concat("cuda (", properties.name, ", sm_", properties.major, properties.minor, ")");
+    description_ = use_first_gpu();
     check(cudaStreamCreateWithFlags(&ops_.stream, cudaStreamNonBlocking), "cudaStreamCreate");
     check_cublas(cublasCreate(&ops_.cublas), "cublasCreate");
     check_cublas(cublasSetStream(ops_.cublas, ops_.stream), "cublasSetStream");
@@ -262,8 +258,6 @@ class CudaTrainDevice final : public TrainDevice {
   }
   double forward_backward(std::span<const int32_t> tokens, int64_t batch, int64_t seq_len,
                           float grad_scale) override {
-    if (seq_len < 2)
-      fail("training needs sequences of at least 2 tokens (a token and its target), got ", seq_len);
     return pass(tokens, batch, seq_len, grads_dev_.data(), grad_scale);
   }
   double loss(std::span<const int32_t> tokens, int64_t batch, int64_t seq_len) override {
@@ -309,6 +303,7 @@ class CudaTrainDevice final : public TrainDevice {
  private:
   double pass(std::span<const int32_t> tokens, int64_t batch, int64_t seq_len, float* grads,
               float grad_scale) {
+    bit_ttt::train::check_training_sequence_length(seq_len);
     bit_ttt::train::check_pass_arguments(params_, params_.values.size(), tokens, batch, seq_len,
                                          grads ? params_.values.size() : 0, 0);
     ops_.params = params_dev_.data();
