@@ -10,19 +10,14 @@
 
 #include "backend/backend.h"
 #include "cuda_test_util.h"
+#include "kernels/kernel_test_inputs.h"
 
 namespace bit_ttt {
 namespace {
 
 using testing::relative_error;
 
-Tensor random_tensor(std::vector<int64_t> shape, uint32_t seed, float scale = 1.0f) {
-  Tensor t = Tensor::zeros_cpu(DType::f32, std::move(shape));
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal(0.0f, scale);
-  for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = normal(rng);
-  return t;
-}
+using testing::random_tensor;
 
 std::vector<float> to_host(Backend& backend, const Tensor& t) {
   std::vector<float> values(static_cast<size_t>(t.numel()));

@@ -11,18 +11,13 @@
 
 #include "backend/backend.h"
 #include "core/thread_pool.h"
+#include "kernel_test_inputs.h"
 #include "kernels/ref/ref_kernels.h"
 
 namespace bit_ttt {
 namespace {
 
-Tensor random_tensor(std::vector<int64_t> shape, uint64_t seed, float scale = 1.0f) {
-  Tensor t = Tensor::zeros_cpu(DType::f32, std::move(shape));
-  std::mt19937_64 engine(seed);
-  std::normal_distribution<float> normal(0.0f, scale);
-  for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = normal(engine);
-  return t;
-}
+using testing::random_tensor;
 
 class BitLinearTest : public ::testing::TestWithParam<std::tuple<ActivationQuant, TernaryFormat>> {
 };

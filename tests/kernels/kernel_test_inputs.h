@@ -2,9 +2,12 @@
 // dense/ternary kernel suites.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <random>
 #include <vector>
+
+#include "core/tensor.h"
 
 namespace bit_ttt::testing {
 
@@ -15,6 +18,14 @@ inline std::vector<float> random_floats(int64_t n, uint64_t seed, float sigma = 
   std::vector<float> values(static_cast<size_t>(n));
   for (float& v : values) v = normal(engine);
   return values;
+}
+
+// A CPU f32 tensor of normal(0, sigma) values (random_floats in row-major order).
+inline Tensor random_tensor(std::vector<int64_t> shape, uint64_t seed, float sigma = 1.0f) {
+  Tensor t = Tensor::zeros_cpu(DType::f32, std::move(shape));
+  const std::vector<float> values = random_floats(t.numel(), seed, sigma);
+  std::copy(values.begin(), values.end(), t.data<float>());
+  return t;
 }
 
 // n codes uniform in {-1, 0, +1}.
