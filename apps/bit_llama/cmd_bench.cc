@@ -2,7 +2,8 @@
 // of a config with random weights, printed as JSON lines (one per measurement)
 // with a readable summary on stderr. Benchmarks are run on purpose, never as
 // unit tests. Modes:
-//   default   decode + prefill + TTFT + RSS per thread count
+//   default   decode (greedy; sampled with the logits on the host and, with the head
+//             on a GPU, drawn there) + prefill + TTFT + RSS per thread count
 //   --memory  RSS after 1K / 10K / 100K generated tokens (flat: no KV cache)
 //   --sweep   decode tokens/s over a ladder of model sizes, drawn to --plot PNG
 #include <sys/resource.h>
@@ -20,6 +21,7 @@
 #include "bit_ttt/error.h"
 #include "commands.h"
 #include "common.h"
+#include "model/device_sampling.h"
 
 namespace bit_ttt::cli {
 namespace {
@@ -110,6 +112,31 @@ void decode_tokens(const BitLlama& model, TttState& state, int64_t n, std::vecto
   }
 }
 
+// Sampled decode of n tokens (temperature 0.8, top-k 40, top-p 0.95, repetition
+// penalty 1.1): the logits come to the host Sampler, or, with on_device, the next
+// token is drawn where the head runs and only its id comes back (a GPU head).
+void decode_sampled(const BitLlama& model, TttState& state, int64_t n, bool on_device,
+                    std::vector<float>& logits) {
+  SamplingParams params;
+  params.temperature = 0.8f;
+  params.top_k = 40;
+  params.top_p = 0.95f;
+  params.repetition_penalty = 1.1f;
+  Sampler sampler(params);
+  std::vector<int32_t> history = {1};
+  const auto n_vocab = static_cast<int32_t>(model.config().vocab_size);
+  for (int64_t i = 0; i < n; ++i) {
+    const std::span<const int32_t> token(&history.back(), 1);
+    if (on_device) {
+      forward_keeping_logits(model, token, state);
+      history.push_back(sample_on_device(model, state, sampler, history, n_vocab));
+    } else {
+      model.forward(token, state, logits, LogitsMode::last);
+      history.push_back(sampler.sample(logits, history, n_vocab));
+    }
+  }
+}
+
 struct Settings {
   int decode_tokens = 256;
   int prompt_tokens = 512;
@@ -148,6 +175,14 @@ nlohmann::json bench_speed(const BitLlama& model, int n_threads, const Settings&
   });
   const double decode =
       best_of([&](TttState& s) { decode_tokens(model, s, settings.decode_tokens, logits); });
+  const double decode_host_sampled = best_of(
+      [&](TttState& s) { decode_sampled(model, s, settings.decode_tokens, false, logits); });
+  // Drawing on the device only exists where the head's backend samples (a GPU).
+  nlohmann::json decode_device_sampled = nullptr;
+  if (head_samples(model))
+    decode_device_sampled = settings.decode_tokens / best_of([&](TttState& s) {
+                              decode_sampled(model, s, settings.decode_tokens, true, logits);
+                            });
   const int64_t parameters = config.n_parameters();
   // After the runs: weights, one state's scratch and the logits buffers are allocated.
   const nlohmann::json gpu_memory_mib = model.placement_summary().find("cuda") != std::string::npos
@@ -164,6 +199,8 @@ nlohmann::json bench_speed(const BitLlama& model, int n_threads, const Settings&
           {"placement", model.placement_summary()},
           {"gpu_memory_mib", gpu_memory_mib},
           {"decode_tokens_per_s", settings.decode_tokens / decode},
+          {"decode_host_sampled_tokens_per_s", settings.decode_tokens / decode_host_sampled},
+          {"decode_device_sampled_tokens_per_s", decode_device_sampled},
           {"prefill_tokens_per_s", settings.prompt_tokens / prefill},
           {"prompt_tokens", settings.prompt_tokens},
           {"ttft_ms", ttft * 1e3},
@@ -300,11 +337,19 @@ CommandRunner add_bench_command(CLI::App& app) {
       for (int n_threads : o.threads) {
         const BitLlama model = load(path, n_threads);
         nlohmann::json result = bench_speed(model, n_threads, o.settings);
-        std::fprintf(stderr,
-                     "%s [%s], %d thread(s): decode %.0f tok/s, prefill %.0f tok/s, TTFT %.2f ms\n",
-                     model.config().shape_string().c_str(), model.placement_summary().c_str(),
-                     n_threads, result["decode_tokens_per_s"].get<double>(),
-                     result["prefill_tokens_per_s"].get<double>(), result["ttft_ms"].get<double>());
+        const nlohmann::json& on_device = result["decode_device_sampled_tokens_per_s"];
+        std::fprintf(
+            stderr,
+            "%s [%s], %d thread(s): decode %.0f tok/s (sampled: %.0f on the host%s), "
+            "prefill %.0f tok/s, TTFT %.2f ms\n",
+            model.config().shape_string().c_str(), model.placement_summary().c_str(), n_threads,
+            result["decode_tokens_per_s"].get<double>(),
+            result["decode_host_sampled_tokens_per_s"].get<double>(),
+            on_device.is_null()
+                ? ""
+                : concat(", ", static_cast<int64_t>(on_device.get<double>()), " on the device")
+                      .c_str(),
+            result["prefill_tokens_per_s"].get<double>(), result["ttft_ms"].get<double>());
         emit(result);
       }
     };

@@ -10,7 +10,8 @@
 //   5. softmax
 //   6. top-p                (keep the smallest best-first set whose mass reaches top_p)
 //   7. min-p                (keep tokens with p >= min_p * p_max)
-//   8. renormalise and draw (one uniform double from the sampler's mt19937_64)
+//   8. renormalise and draw (one uniform double from the sampler's mt19937_64),
+//                            walking the kept ids in ascending order
 // NaN logits count as -inf (never chosen); +inf logits count as the largest
 // float. Ids >= n_allowed are never chosen.
 #pragma once
@@ -58,6 +59,11 @@ class Sampler {
   // when no allowed logit is finite. Allocates only when n_vocab grows.
   int32_t sample(std::span<const float> logits, std::span<const int32_t> history,
                  int32_t n_allowed = -1);
+
+  // For a device that runs this pipeline on logits it holds (the CUDA backend):
+  // the random number sample() would draw now (0 for greedy, which draws none), so
+  // the stream stays the CPU's.
+  double next_uniform();
 
   // Restarts the random stream as if constructed with this seed.
   void reseed(uint64_t seed);

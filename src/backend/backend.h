@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "bit_ttt/config.h"
+#include "bit_ttt/sampler.h"
 #include "core/tensor.h"
 #include "kernels/ref/dense_ref.h"
 #include "kernels/ref/ternary_packed_ref.h"
@@ -116,6 +117,20 @@ class Backend {
   virtual void embedding_from_device(const DenseWeight& table, const Tensor& ids, Tensor& out) {
     (void)table, (void)ids, (void)out;
     BT_CHECK(false);
+  }
+
+  // Sampling where the logits are (a GPU), so a decode step sends back one id instead
+  // of V floats: the pipeline of bit_ttt/sampler.h over `logits` [1, V] (ids below
+  // n_allowed), with `uniform` drawn by the host's Sampler (next_uniform) and the
+  // validated penalty window (empty: penalties off). Returns −1 when no allowed
+  // logit is finite.
+  virtual bool can_sample() const { return false; }
+  virtual int32_t sample(const Tensor& logits, const SamplingParams& params,
+                         std::span<const int32_t> penalty_window, int32_t n_allowed,
+                         double uniform) {
+    (void)logits, (void)params, (void)penalty_window, (void)n_allowed, (void)uniform;
+    BT_CHECK(false);
+    return -1;
   }
 };
 

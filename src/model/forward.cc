@@ -78,7 +78,7 @@ void run_head(const ModelWeights& weights, DeviceScratch& hs, int64_t first_row,
 // when the embedding, every block and the head share a backend that records (a
 // GPU). The first step on a scratch runs eagerly so recording never allocates.
 bool replay_decode_step(const ModelWeights& weights, int32_t token, TttState::Impl& state,
-                        std::span<float> logits) {
+                        std::span<float> logits, bool keep_logits_on_device) {
   Backend& b = *weights.embed_backend;
   if (!b.can_record() || weights.head_backend != &b) return false;
   for (const BlockWeights& block : weights.blocks)
@@ -108,14 +108,15 @@ bool replay_decode_step(const ModelWeights& weights, int32_t token, TttState::Im
   const Tensor host_token(DType::i32, {1}, Device::cpu, &token, nullptr);
   b.copy(host_token, s.token_id);
   b.replay(s.decode_step);
-  b.download(s.logits.rows(0, 1), logits.data());
+  if (!keep_logits_on_device) b.download(s.logits.rows(0, 1), logits.data());
   return true;
 }
 
 }  // namespace
 
 void forward_tokens(const ModelWeights& weights, std::span<const int32_t> tokens,
-                    TttState& state_handle, std::span<float> logits, LogitsMode mode) {
+                    TttState& state_handle, std::span<float> logits, LogitsMode mode,
+                    bool keep_logits_on_device) {
   const BitLlamaConfig& c = weights.config;
   TttState::Impl& state = state_handle.impl();
   if (state.n_layers != c.num_layers || state.ttt_dim != c.ttt_dim)
@@ -123,14 +124,15 @@ void forward_tokens(const ModelWeights& weights, std::span<const int32_t> tokens
          " but the model needs ", c.num_layers, " layers of ", c.ttt_dim, "x", c.ttt_dim);
   const int64_t n_tokens = static_cast<int64_t>(tokens.size());
   const int64_t n_logit_rows = mode == LogitsMode::all ? n_tokens : (n_tokens > 0 ? 1 : 0);
-  if (static_cast<int64_t>(logits.size()) < n_logit_rows * c.vocab_size)
+  BT_CHECK(!keep_logits_on_device || mode == LogitsMode::last);
+  if (!keep_logits_on_device && static_cast<int64_t>(logits.size()) < n_logit_rows * c.vocab_size)
     fail("logits buffer holds ", logits.size(), " floats, need ", n_logit_rows * c.vocab_size);
   for (int32_t id : tokens)
     if (id < 0 || id >= c.vocab_size)
       fail("token id ", id, " is outside the model's vocabulary [0, ", c.vocab_size, ")");
 
   if (n_tokens == 1 && mode == LogitsMode::last &&
-      replay_decode_step(weights, tokens[0], state, logits)) {
+      replay_decode_step(weights, tokens[0], state, logits, keep_logits_on_device)) {
     state.n_tokens += 1;
     return;
   }
@@ -168,8 +170,11 @@ void forward_tokens(const ModelWeights& weights, std::span<const int32_t> tokens
     const int64_t first_row = mode == LogitsMode::all ? 0 : rows - 1;
     const int64_t head_rows = rows - first_row;
     run_head(weights, hs, first_row, head_rows);
-    float* destination = logits.data() + (mode == LogitsMode::all ? chunk_begin * c.vocab_size : 0);
-    head.download(hs.logits.rows(0, head_rows), destination);
+    if (!keep_logits_on_device) {
+      float* destination =
+          logits.data() + (mode == LogitsMode::all ? chunk_begin * c.vocab_size : 0);
+      head.download(hs.logits.rows(0, head_rows), destination);
+    }
     if (rows == 1) hs.decode_warm = true;  // a one-row step has sized every scratch
   }
   state.n_tokens += n_tokens;

@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "bit_ttt/error.h"
+#include "model/device_sampling.h"
 
 namespace bit_ttt {
 namespace {
@@ -15,6 +16,15 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 std::vector<int32_t> encode_continuation(const Tokenizer& tokenizer, const LlamaMemory& memory,
                                          std::string_view text) {
   return tokenizer.encode(text, /*add_special_tokens=*/memory.n_tokens() == 0);
+}
+
+// Appends absorbed tokens to the history the penalties look at.
+void remember(LlamaMemory& memory, std::span<const int32_t> tokens) {
+  std::vector<int32_t>& history = memory.history;
+  history.insert(history.end(), tokens.begin(), tokens.end());
+  if (history.size() > LlamaMemory::kMaxHistory)
+    history.erase(history.begin(),
+                  history.end() - static_cast<ptrdiff_t>(LlamaMemory::kMaxHistory));
 }
 
 }  // namespace
@@ -59,11 +69,7 @@ void absorb(const BitLlama& model, LlamaMemory& memory, std::span<const int32_t>
   if (tokens.empty()) return;
   memory.last_logits.resize(static_cast<size_t>(model.config().vocab_size));
   model.forward(tokens, memory.state, memory.last_logits, LogitsMode::last);
-  std::vector<int32_t>& history = memory.history;
-  history.insert(history.end(), tokens.begin(), tokens.end());
-  if (history.size() > LlamaMemory::kMaxHistory)
-    history.erase(history.begin(),
-                  history.end() - static_cast<ptrdiff_t>(LlamaMemory::kMaxHistory));
+  remember(memory, tokens);
 }
 
 int64_t learn(const BitLlama& model, const Tokenizer& tokenizer, LlamaMemory& memory,
@@ -111,28 +117,53 @@ GenerationResult generate(const BitLlama& model, const Tokenizer& tokenizer, Lla
     result.text += piece;
     return !callback || callback(piece);
   };
-  for (int step = 0; step < options.max_tokens; ++step) {
-    if (cancelled && cancelled()) {
-      result.finish_reason = FinishReason::callback;
-      break;
+  // With the head on a GPU, each generated token's logits stay there and the next
+  // token is drawn there (device_sampling.h); memory.last_logits is brought up to
+  // date once, when generation ends, however it ends.
+  const bool sample_on_gpu = head_samples(model);
+  bool logits_on_device = false;
+  auto bring_logits_home = [&] {
+    if (logits_on_device) download_kept_logits(model, memory.state, memory.last_logits);
+    logits_on_device = false;
+  };
+  try {
+    for (int step = 0; step < options.max_tokens; ++step) {
+      if (cancelled && cancelled()) {
+        result.finish_reason = FinishReason::callback;
+        break;
+      }
+      const int32_t token =
+          logits_on_device
+              ? sample_on_device(model, memory.state, sampler, memory.history, n_allowed)
+              : sampler.sample(memory.last_logits, memory.history, n_allowed);
+      ++result.n_generated_tokens;
+      const std::span<const int32_t> one(&token, 1);
+      if (sample_on_gpu) {
+        forward_keeping_logits(model, one, memory.state);
+        logits_on_device = true;
+        remember(memory, one);
+      } else {
+        absorb(model, memory, one);
+      }
+      if (options.stop_at_eos && eos_id && token == *eos_id) {
+        result.finish_reason = FinishReason::eos;
+        break;
+      }
+      const std::string piece = stop_matcher.push(decoder.push(token));
+      if (!emit(piece)) {
+        result.finish_reason = FinishReason::callback;
+        break;
+      }
+      if (stop_matcher.stopped()) {
+        result.finish_reason = FinishReason::stop_string;
+        break;
+      }
     }
-    const int32_t token = sampler.sample(memory.last_logits, memory.history, n_allowed);
-    ++result.n_generated_tokens;
-    absorb(model, memory, std::span<const int32_t>(&token, 1));
-    if (options.stop_at_eos && eos_id && token == *eos_id) {
-      result.finish_reason = FinishReason::eos;
-      break;
-    }
-    const std::string piece = stop_matcher.push(decoder.push(token));
-    if (!emit(piece)) {
-      result.finish_reason = FinishReason::callback;
-      break;
-    }
-    if (stop_matcher.stopped()) {
-      result.finish_reason = FinishReason::stop_string;
-      break;
-    }
+  } catch (...) {
+    bring_logits_home();
+    throw;
   }
+  bring_logits_home();
   if (result.finish_reason != FinishReason::callback && !stop_matcher.stopped())
     emit(stop_matcher.push(decoder.flush()) + stop_matcher.flush());
   result.generate_seconds = seconds_since(generate_start);

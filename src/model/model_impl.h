@@ -9,8 +9,10 @@ struct BitLlama::Impl {
   ModelWeights weights;
 };
 
-// The forward pass of spec §3 over a chunk of tokens (forward.cc).
+// The forward pass of spec §3 over a chunk of tokens (forward.cc). With
+// keep_logits_on_device (LogitsMode::last only) the last position's logits stay in
+// the head's scratch of `state` (last_logits_on_device) and `logits` is not used.
 void forward_tokens(const ModelWeights& weights, std::span<const int32_t> tokens, TttState& state,
-                    std::span<float> logits, LogitsMode mode);
+                    std::span<float> logits, LogitsMode mode, bool keep_logits_on_device = false);
 
 }  // namespace bit_ttt

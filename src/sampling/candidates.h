@@ -37,4 +37,7 @@ size_t keep_top_p(std::span<TokenCandidate> candidates, size_t n_sorted, double 
 // Keeps candidates with weight >= min_p * max weight, in their current order.
 size_t keep_min_p(std::span<TokenCandidate> candidates, float min_p);
 
+// The error of a position where no allowed logit is finite (CPU or device sampling).
+[[noreturn]] void fail_no_finite_logit(size_t n_allowed);
+
 }  // namespace bit_ttt

@@ -15,22 +15,19 @@ namespace {
 
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
-// NaN would poison every comparison and sum after it, so it becomes "never";
-// +inf would make the softmax NaN, so it becomes the largest finite logit.
-// Branch-free so the copy loop vectorises.
-float sanitize_logit(float logit) {
-  return std::isnan(logit) ? kNegInf : std::min(logit, std::numeric_limits<float>::max());
-}
+}  // namespace
 
-[[noreturn]] void fail_no_finite_logit(size_t n_allowed) {
+void fail_no_finite_logit(size_t n_allowed) {
   fail("Sampler::sample: all ", n_allowed,
        " allowed logits are -inf or NaN, there is no token to choose");
 }
 
-}  // namespace
-
 Sampler::Sampler(SamplingParams params) : params_(params), rng_(params.seed) {
   params_.validate();
+}
+
+double Sampler::next_uniform() {
+  return params_.temperature > 0.0f ? uniform_unit(rng_) : 0.0;
 }
 
 void Sampler::reseed(uint64_t seed) {
@@ -58,9 +55,8 @@ int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> 
   if (penalty_counts_.size() < n) penalty_counts_.resize(n, 0);
 
   // 1. repetition, frequency and presence penalties
-  const PenaltyParams penalties{params_.repetition_penalty, params_.frequency_penalty,
-                                params_.presence_penalty, params_.repeat_last_n};
-  apply_penalties(logits_, history, penalties, static_cast<int64_t>(n_vocab), penalty_counts_);
+  apply_penalties(logits_, history, penalty_params(params_), static_cast<int64_t>(n_vocab),
+                  penalty_counts_);
 
   // 2. greedy: strict '>' keeps the lowest id on ties.
   if (params_.temperature <= 0.0f) {
@@ -94,7 +90,13 @@ int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> 
   kept = kept.first(keep_top_p(kept, sorted ? kept.size() : 0, total, params_.top_p));
   kept = kept.first(keep_min_p(kept, params_.min_p));
 
-  // 8. renormalise and draw. Scaling u by the kept mass renormalises for free.
+  // 8. renormalise and draw, walking the kept ids in ascending order whatever order
+  // the truncations left them in (a device sampler draws the same way without
+  // sorting). Scaling u by the kept mass renormalises for free.
+  if (sorted || params_.top_p < 1.0f) {
+    std::sort(kept.begin(), kept.end(),
+              [](const TokenCandidate& a, const TokenCandidate& b) { return a.id < b.id; });
+  }
   if (kept.size() != n_before_truncation) {
     total = 0.0;
     for (const TokenCandidate& c : kept) total += c.weight;

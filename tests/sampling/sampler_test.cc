@@ -207,6 +207,27 @@ TEST(SamplerTest, TopPOnALargeFlatTailSortsOnlyWhatItNeeds) {
   for (int i = 0; i < 3000; ++i) EXPECT_LT(sampler.sample(logits, kNoHistory), 500);
 }
 
+// --- the draw -------------------------------------------------------------------
+
+// The draw walks the kept ids in ascending order whatever the truncations did to
+// their order, so a truncation that keeps everything (or drops only what can never
+// be drawn) leaves every seeded choice as it was. The GPU sampler draws this way.
+TEST(SamplerTest, TruncationThatKeepsEverythingDrawsLikeNoTruncation) {
+  std::vector<float> logits = random_logits(500, 41);
+  logits[123] = -200.0f;  // weighs exp(-200): never drawn, the one token top-k drops
+  const SamplingParams plain = with_temperature(1.0f, 43);
+  SamplingParams keep_all_p = plain;
+  keep_all_p.top_p = 0.999999f;
+  SamplingParams drop_one_k = plain;
+  drop_one_k.top_k = 499;
+  Sampler a(plain), b(keep_all_p), c(drop_one_k);
+  for (int i = 0; i < 300; ++i) {
+    const int32_t want = a.sample(logits, kNoHistory);
+    EXPECT_EQ(b.sample(logits, kNoHistory), want) << "draw " << i;
+    EXPECT_EQ(c.sample(logits, kNoHistory), want) << "draw " << i;
+  }
+}
+
 // --- min-p --------------------------------------------------------------------
 
 TEST(SamplerTest, MinPKeepsTokensNearTheBest) {
@@ -274,6 +295,18 @@ TEST(SamplerTest, RepetitionPenaltyLooksOnlyAtTheLastN) {
 TEST(SamplerTest, RepetitionPenaltyBelowOneFavoursRepeats) {
   Sampler sampler(greedy_with_penalty(0.5f, 64));
   EXPECT_EQ(sampler.sample(std::vector<float>{2.0f, 1.5f}, std::vector<int32_t>{1}), 1);
+}
+
+// A penalty below 1 divides FLT_MAX (the clamped +inf) back past it: the result is
+// clamped again, so the best token stays the one drawn rather than a NaN softmax.
+TEST(SamplerTest, APenaltyThatOverflowsIsClampedAgain) {
+  const std::vector<float> logits = {0.0f, kInf};
+  for (const float temperature : {0.0f, 1.0f}) {
+    SamplingParams params = with_temperature(temperature, 3);
+    params.repetition_penalty = 0.8f;
+    Sampler sampler(params);
+    for (int i = 0; i < 20; ++i) EXPECT_EQ(sampler.sample(logits, std::vector<int32_t>{1}), 1);
+  }
 }
 
 TEST(SamplerTest, RepetitionPenaltyAlsoShapesSampling) {

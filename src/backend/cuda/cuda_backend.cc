@@ -227,6 +227,47 @@ class CudaBackend final : public Backend {
 
   uint64_t scratch_epoch() const override { return epoch_.load(); }
 
+  bool can_sample() const override { return true; }
+
+  int32_t sample(const Tensor& logits, const SamplingParams& params,
+                 std::span<const int32_t> penalty_window, int32_t n_allowed,
+                 double uniform) override {
+    check_on_gpu(logits);
+    BT_CHECK(n_rows(logits) == 1 && n_allowed >= 1 && n_allowed <= n_cols(logits));
+    const auto n = static_cast<size_t>(n_allowed);
+    std::lock_guard lock(mutex_);
+    // Sampling's scratch is never part of a recording, so it does not move epoch_.
+    const bool counts_grow = sample_counts_.n_bytes < n * sizeof(int32_t);
+    SampleScratch scratch{sample_work_.get<float>(n, "sampling scratch", sample_epoch_),
+                          sample_weights_.get<double>(n, "sampling weights", sample_epoch_),
+                          sample_counts_.get<int32_t>(n, "sampling counts", sample_epoch_)};
+    if (counts_grow)  // the kernel keeps the counts at zero from here on
+      check(cudaMemsetAsync(scratch.counts, 0, n * sizeof(int32_t), stream_), "cudaMemsetAsync");
+    int32_t* window = nullptr;
+    if (!penalty_window.empty()) {
+      window = sample_window_.get<int32_t>(penalty_window.size(), "penalty window", sample_epoch_);
+      check(cudaMemcpyAsync(window, penalty_window.data(), penalty_window.size_bytes(),
+                            cudaMemcpyHostToDevice, stream_),
+            "cudaMemcpyAsync (penalty window)");
+    }
+    int32_t* device_token = sample_token_.get<int32_t>(1, "the sampled token", sample_epoch_);
+    const SampleArgs args{n_allowed,
+                          params.temperature,
+                          params.top_k,
+                          params.top_p,
+                          params.min_p,
+                          params.repetition_penalty,
+                          params.frequency_penalty,
+                          params.presence_penalty,
+                          uniform};
+    cuda::sample_token(logits.data<float>(), window, static_cast<int32_t>(penalty_window.size()),
+                       args, scratch, device_token, stream_);
+    check_launch("sample_token");
+    int32_t token = -1;
+    copy_bytes(&token, device_token, sizeof(token), cudaMemcpyDeviceToHost);
+    return token;
+  }
+
   void rms_norm(const Tensor& x, const Tensor& weight, float eps, Tensor& out) override {
     check_on_gpu(x);
     BT_CHECK(weight.numel() == n_cols(x) && out.numel() == x.numel());
@@ -377,6 +418,8 @@ class CudaBackend final : public Backend {
   std::recursive_mutex mutex_;
   Scratch xq_, gammas_, row_sums_, half_x_, ids_;
   std::atomic<uint64_t> epoch_{0};
+  Scratch sample_work_, sample_weights_, sample_counts_, sample_window_, sample_token_;
+  std::atomic<uint64_t> sample_epoch_{0};
 };
 
 }  // namespace

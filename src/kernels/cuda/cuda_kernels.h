@@ -62,4 +62,30 @@ inline constexpr int64_t kMaxTttDim = 1024;
 void ttt_scan(const float* f, int64_t steps, int64_t d, float eta, float* state, float* predictions,
               cudaStream_t stream);
 
+// Sampling one position's logits on the device (sampling_cuda.cu): the pipeline
+// of bit_ttt/sampler.h with the caller's random number, so only the id returns.
+struct SampleArgs {
+  int32_t n_allowed = 0;  // ids >= n_allowed are never chosen
+  float temperature = 0.0f;
+  int32_t top_k = 0;
+  float top_p = 1.0f;
+  float min_p = 0.0f;
+  float repetition = 1.0f;
+  float frequency = 0.0f;
+  float presence = 0.0f;
+  double uniform = 0.0;  // the sampler's draw in [0, 1); unused when greedy
+};
+// Device scratch of n_allowed entries each; `counts` must be all zero and is left so.
+struct SampleScratch {
+  float* work = nullptr;
+  double* weights = nullptr;
+  int32_t* counts = nullptr;
+};
+// *out_token = the chosen id, or −1 when no allowed logit is finite. The penalty
+// window holds the history ids the penalties look at (validated, in [0, n_vocab));
+// n_window 0 when the penalties are off.
+void sample_token(const float* logits, const int32_t* penalty_window, int32_t n_window,
+                  const SampleArgs& args, const SampleScratch& scratch, int32_t* out_token,
+                  cudaStream_t stream);
+
 }  // namespace bit_ttt::cuda
