@@ -61,11 +61,13 @@ __device__ __forceinline__ Best warp_best(Best v) {
   return v;
 }
 
-// Inclusive prefix sum over a warp, lane order (fixed, so deterministic).
-__device__ __forceinline__ double warp_inclusive_sum(double v) {
+// Inclusive prefix sum over a warp in lane order: a fixed order, so a float sum is
+// deterministic (and an integer one exact).
+template <typename T>
+__device__ __forceinline__ T warp_inclusive_sum(T v) {
   const int lane = threadIdx.x % kWarp;
   for (int offset = 1; offset < kWarp; offset *= 2) {
-    const double other = __shfl_up_sync(0xffffffffu, v, offset);
+    const T other = __shfl_up_sync(0xffffffffu, v, offset);
     if (lane >= offset) v += other;
   }
   return v;
@@ -90,16 +92,6 @@ struct SampleShared {
 // Candidates are the allowed ids with a finite (sanitised, penalised) logit.
 __device__ __forceinline__ bool is_candidate(const float* work, int32_t i) {
   return work[i] != -INFINITY;
-}
-
-// Inclusive prefix sum over a warp in lane order (exact: integers).
-__device__ __forceinline__ uint64_t warp_inclusive_sum(uint64_t v) {
-  const int lane = threadIdx.x % kWarp;
-  for (int offset = 1; offset < kWarp; offset *= 2) {
-    const uint64_t other = __shfl_up_sync(0xffffffffu, v, offset);
-    if (lane >= offset) v += other;
-  }
-  return v;
 }
 
 // Warp 0 picks the digit of one select pass: the best (highest) nonempty digit at
