@@ -72,8 +72,9 @@ __global__ void __launch_bounds__(kQuantizeThreads)
   }
   float* out = codes + code_offsets[j];
   for (int64_t i = threadIdx.x; i < n; i += blockDim.x) {
+    // Through an int as the CPU's int8 code: a small negative w gives +0, not rintf's −0.
     const float scaled = rintf(__fdiv_rn(w[i], beta));
-    out[i] = fminf(fmaxf(scaled, -1.0f), 1.0f);
+    out[i] = static_cast<float>(static_cast<int>(fminf(fmaxf(scaled, -1.0f), 1.0f)));
   }
 }
 
@@ -87,8 +88,9 @@ __global__ void int8_quantize_kernel(float* x_tilde, float* xq, float* gamma, co
   float* q_row = xq + row * cols;
   float* t_row = x_tilde + row * cols;  // may alias x: each element is read, then written
   for (int64_t i = threadIdx.x; i < cols; i += blockDim.x) {
-    // The CPU's x·127/γ and q·γ/127, each operation rounded on its own.
-    const float q = int8_code(x[i], g);
+    // The CPU's x·127/γ and q·γ/127, each operation rounded on its own; q goes through
+    // an int as the CPU's int8 code does, so a small negative x gives +0, not rintf's −0.
+    const float q = static_cast<float>(static_cast<int>(int8_code(x[i], g)));
     q_row[i] = q;
     t_row[i] = __fdiv_rn(__fmul_rn(q, g), 127.0f);
   }
