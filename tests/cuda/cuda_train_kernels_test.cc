@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -42,6 +43,18 @@ void check_cuda(cudaError_t status, const char* what) {
 void finish() {
   CUDA_CHECK(cudaGetLastError());
   CUDA_CHECK(cudaDeviceSynchronize());
+}
+
+// Bit for bit, so that −0 where the CPU has +0 counts as a difference (== does not).
+bool same_bits(float a, float b) {
+  return std::memcmp(&a, &b, sizeof(float)) == 0;
+}
+void expect_same_bits(const std::vector<float>& got, const std::vector<float>& want,
+                      const std::string& name) {
+  ASSERT_EQ(got.size(), want.size()) << name;
+  int64_t differing = 0;
+  for (size_t i = 0; i < got.size(); ++i) differing += !same_bits(got[i], want[i]);
+  EXPECT_EQ(differing, 0) << name << ": values whose bits differ from the CPU's";
 }
 
 // Device memory for n values of T, freed on scope exit.
@@ -142,7 +155,7 @@ TEST(CudaTrainKernels, TernaryQuantizeWeights) {
     int64_t mismatches = 0;
     for (int64_t i = 0; i < n; ++i) {
       const float got = codes[code_offsets[j] + i];
-      if (got == want[i]) continue;
+      if (same_bits(got, want[i])) continue;
       // Only a value within 1e-6 of the rounding boundary |w/β| = 0.5 may differ.
       if (std::fabs(std::fabs(w[i] / beta) - 0.5f) < 1e-6f && std::fabs(got) <= 1.0f) continue;
       ++mismatches;
@@ -167,16 +180,16 @@ TEST(CudaTrainKernels, Int8QuantizeActivations) {
     gpu::int8_quantize_activations(d_x_tilde.get(), d_xq.get(), d_gamma.get(), d_in.get(), rows,
                                    cols, nullptr);
     const std::string name = shape_name(rows, cols);
-    EXPECT_EQ(d_gamma.download(), gamma) << name;
-    EXPECT_EQ(d_xq.download(), xq) << name;
-    EXPECT_EQ(d_x_tilde.download(), x_tilde) << name;
+    expect_same_bits(d_gamma.download(), gamma, name);
+    expect_same_bits(d_xq.download(), xq, name);
+    expect_same_bits(d_x_tilde.download(), x_tilde, name);
 
     // x_tilde aliasing the input.
     DeviceBuffer<float> d_xq2(n), d_gamma2(rows);
     gpu::int8_quantize_activations(d_in.get(), d_xq2.get(), d_gamma2.get(), d_in.get(), rows, cols,
                                    nullptr);
-    EXPECT_EQ(d_in.download(), x_tilde) << name << " in place";
-    EXPECT_EQ(d_xq2.download(), xq) << name << " in place";
+    expect_same_bits(d_in.download(), x_tilde, name + " in place");
+    expect_same_bits(d_xq2.download(), xq, name + " in place");
   }
 }
 
