@@ -34,10 +34,7 @@ int32_t sample_on_device(const BitLlama& model, TttState& state, Sampler& sample
                          std::span<const int32_t> history, int32_t n_allowed) {
   const ModelWeights& weights = model.impl().weights;
   const int64_t n_vocab = weights.config.vocab_size;
-  if (n_allowed == -1) n_allowed = static_cast<int32_t>(n_vocab);
-  if (n_allowed < 1 || n_allowed > n_vocab)
-    fail("Sampler::sample: n_allowed must be -1 (all) or in [1, n_vocab = ", n_vocab, "], got ",
-         n_allowed);
+  n_allowed = checked_n_allowed(static_cast<size_t>(n_vocab), n_allowed);
   const std::span<const int32_t> window =
       penalty_window(history, penalty_params(sampler.params()), n_vocab);
   const double uniform = sampler.next_uniform();

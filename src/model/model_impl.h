@@ -11,7 +11,7 @@ struct BitLlama::Impl {
 
 // The forward pass of spec §3 over a chunk of tokens (forward.cc). With
 // keep_logits_on_device (LogitsMode::last only) the last position's logits stay in
-// the head's scratch of `state` (last_logits_on_device) and `logits` is not used.
+// the head's scratch of `state` (see device_sampling.h) and `logits` is not used.
 void forward_tokens(const ModelWeights& weights, std::span<const int32_t> tokens, TttState& state,
                     std::span<float> logits, LogitsMode mode, bool keep_logits_on_device = false);
 

@@ -37,6 +37,9 @@ size_t keep_top_p(std::span<TokenCandidate> candidates, size_t n_sorted, double 
 // Keeps candidates with weight >= min_p * max weight, in their current order.
 size_t keep_min_p(std::span<TokenCandidate> candidates, float min_p);
 
+// The argument checks of a position with n_vocab logits, shared by the CPU and the
+// device sampling: returns n_allowed with -1 resolved to n_vocab, or throws.
+int32_t checked_n_allowed(size_t n_vocab, int32_t n_allowed);
 // The error of a position where no allowed logit is finite (CPU or device sampling).
 [[noreturn]] void fail_no_finite_logit(size_t n_allowed);
 

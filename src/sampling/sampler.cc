@@ -17,6 +17,19 @@ constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
 }  // namespace
 
+int32_t checked_n_allowed(size_t n_vocab, int32_t n_allowed) {
+  if (n_vocab == 0) fail("Sampler::sample: logits is empty (n_vocab must be >= 1)");
+  if (n_vocab > static_cast<size_t>(std::numeric_limits<int32_t>::max())) {
+    fail("Sampler::sample: n_vocab ", n_vocab, " does not fit token ids (int32)");
+  }
+  if (n_allowed == -1) n_allowed = static_cast<int32_t>(n_vocab);
+  if (n_allowed < 1 || static_cast<size_t>(n_allowed) > n_vocab) {
+    fail("Sampler::sample: n_allowed must be -1 (all) or in [1, n_vocab = ", n_vocab, "], got ",
+         n_allowed);
+  }
+  return n_allowed;
+}
+
 void fail_no_finite_logit(size_t n_allowed) {
   fail("Sampler::sample: all ", n_allowed,
        " allowed logits are -inf or NaN, there is no token to choose");
@@ -38,16 +51,7 @@ void Sampler::reseed(uint64_t seed) {
 int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> history,
                         int32_t n_allowed) {
   const size_t n_vocab = logits.size();
-  if (n_vocab == 0) fail("Sampler::sample: logits is empty (n_vocab must be >= 1)");
-  if (n_vocab > static_cast<size_t>(std::numeric_limits<int32_t>::max())) {
-    fail("Sampler::sample: n_vocab ", n_vocab, " does not fit token ids (int32)");
-  }
-  if (n_allowed == -1) n_allowed = static_cast<int32_t>(n_vocab);
-  if (n_allowed < 1 || static_cast<size_t>(n_allowed) > n_vocab) {
-    fail("Sampler::sample: n_allowed must be -1 (all) or in [1, n_vocab = ", n_vocab, "], got ",
-         n_allowed);
-  }
-  const size_t n = static_cast<size_t>(n_allowed);
+  const auto n = static_cast<size_t>(checked_n_allowed(n_vocab, n_allowed));
 
   // resize() on an unchanged size neither allocates nor initialises anew.
   logits_.resize(n);
